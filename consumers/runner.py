@@ -1,0 +1,73 @@
+"""Host any consumers in one process: build them, run them until SIGTERM, close them.
+
+Consumers are named (`spamops consume drift performance`); each name maps to a factory,
+imported only when asked for, so a process hosting the audit logger never imports
+scikit-learn.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+
+from bus.bus import RedisBus
+from bus.consumer import Consumer
+from bus.runner import run_until_signalled
+from consumers.base import EventConsumer
+from spamops.settings import Settings
+
+__all__ = ["CONSUMER_FACTORIES", "ConsumerFactory", "UnknownConsumerError", "build", "serve"]
+
+log = logging.getLogger(__name__)
+
+ConsumerFactory = Callable[[Settings, RedisBus], EventConsumer]
+
+CONSUMER_FACTORIES: dict[str, str] = {
+    # name: "module:factory(settings, bus) -> EventConsumer" — add a line per consumer.
+}
+
+
+class UnknownConsumerError(KeyError):
+    """No consumer has that name. Fix: use one of `spamops consume --help`."""
+
+
+def build(name: str, settings: Settings, bus: RedisBus) -> EventConsumer:
+    try:
+        target = CONSUMER_FACTORIES[name]
+    except KeyError:
+        known = ", ".join(sorted(CONSUMER_FACTORIES)) or "none"
+        raise UnknownConsumerError(f"no consumer named {name!r} (known: {known})") from None
+    module_name, _, attr = target.partition(":")
+    factory: ConsumerFactory = getattr(importlib.import_module(module_name), attr)
+    return factory(settings, bus)
+
+
+def as_bus_consumer(app: EventConsumer, bus: RedisBus, member: str) -> Consumer:
+    return bus.consumer(
+        group=app.group,
+        name=member,
+        streams=app.streams,
+        handler=app.handle,
+        event_types=app.event_types,
+        start_id=app.start_id,
+    )
+
+
+async def serve(settings: Settings, bus: RedisBus, names: Sequence[str], member: str) -> int:
+    """Run the named consumers as group member `member` until signalled; the exit code."""
+    apps = [build(name, settings, bus) for name in names]
+    started: list[EventConsumer] = []
+    try:
+        for app in apps:
+            await app.start()
+            started.append(app)
+        consumers = [as_bus_consumer(app, bus, member) for app in apps]
+        log.info("consuming as %s: %s", member, ", ".join(names))
+        return await run_until_signalled(consumers, grace_s=settings.bus.shutdown_grace_s)
+    finally:
+        for app in reversed(started):
+            try:
+                await app.close()
+            except Exception:
+                log.exception("closing consumer %s failed", type(app).__name__)
