@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 
 from bus.buffered import BufferedPublisher
 from bus.connection import connect
-from bus.consumer import Consumer, Handler
+from bus.consumer import BatchHandler, Consumer, Handler
 from bus.deadletter import DeadLetters
 from bus.keys import Keys
 from bus.publisher import Publisher
@@ -103,6 +103,7 @@ class RedisBus:
         event_types: Collection[str] | None = None,
         dedupe: bool = True,
         start_id: str = "0",
+        batch_handler: BatchHandler | None = None,
     ) -> Consumer:
         return Consumer(
             self.redis,
@@ -116,6 +117,7 @@ class RedisBus:
             event_types=event_types,
             dedupe=dedupe,
             start_id=start_id,
+            batch_handler=batch_handler,
         )
 
     async def read_page(

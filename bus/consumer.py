@@ -40,11 +40,12 @@ from schemas.errors import EventDecodeError
 from schemas.events import Event
 from spamops.settings import BusSettings
 
-__all__ = ["Consumer", "ConsumerCounters", "Handler"]
+__all__ = ["BatchHandler", "Consumer", "ConsumerCounters", "Handler"]
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Event], Awaitable[None]]
+BatchHandler = Callable[[list[Event]], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -86,8 +87,10 @@ class Consumer:
         event_types: Collection[str] | None = None,
         dedupe: bool = True,
         start_id: str = "0",
+        batch_handler: BatchHandler | None = None,
     ) -> None:
         self.redis = redis
+        self.batch_handler = batch_handler
         self.keys = keys
         self.group = group
         self.name = name
@@ -250,15 +253,30 @@ class Consumer:
             self.counters.duplicates += len(duplicates)
             to_ack.extend(duplicates)
             to_handle = [e for e in to_handle if e.entry_id not in seen]
-        if self.settings.concurrency == 1:  # no task per entry when nothing runs in parallel
-            results = [await self._call(e) for e in to_handle]
-        else:
-            results = list(await asyncio.gather(*(self._call(e) for e in to_handle)))
+        results = await self._call_all(to_handle)
         done = [e for e, error in zip(to_handle, results, strict=True) if error is None]
         await self._commit(done, to_ack)
         for entry, error in zip(to_handle, results, strict=True):
             if error is not None:
                 await self._failed(entry, error)
+
+    async def _call_all(self, entries: list[_Entry]) -> list[BaseException | None]:
+        """Handle entries: as one batch when the consumer takes batches, else one by one.
+
+        A batch that fails is retried entry by entry, so one poison event only fails itself.
+        """
+        if self.batch_handler is not None and len(entries) > 1:
+            started = time.perf_counter()
+            try:
+                await self.batch_handler([e.event for e in entries if e.event is not None])
+                return [None] * len(entries)
+            except Exception as exc:
+                log.warning("batch of %d failed (%s); handling one by one", len(entries), exc)
+            finally:
+                self.counters.handle_seconds += time.perf_counter() - started
+        if self.settings.concurrency == 1:  # no task per entry when nothing runs in parallel
+            return [await self._call(e) for e in entries]
+        return list(await asyncio.gather(*(self._call(e) for e in entries)))
 
     async def _call(self, entry: _Entry) -> BaseException | None:
         assert entry.event is not None

@@ -8,6 +8,7 @@ and release whatever the consumer needs (a SQL engine, a model, an HTTP client).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from schemas.catalogue import StreamName
@@ -34,3 +35,7 @@ class EventConsumer(ABC):
     @abstractmethod
     async def handle(self, event: Event) -> None:
         """Handle one event. Raise to have it redelivered (and dead-lettered after N)."""
+
+    handle_batch: Callable[[list[Event]], Awaitable[None]] | None = None
+    """Optional: handle a whole read batch at once (e.g. one SQL transaction). If it raises,
+    the runner falls back to `handle` per event, so a poison event only fails itself."""

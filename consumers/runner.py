@@ -51,6 +51,7 @@ def as_bus_consumer(app: EventConsumer, bus: RedisBus, member: str) -> Consumer:
         handler=app.handle,
         event_types=app.event_types,
         start_id=app.start_id,
+        batch_handler=app.handle_batch,
     )
 
 

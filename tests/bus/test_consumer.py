@@ -192,3 +192,25 @@ async def _until(check: object, timeout: float = 5) -> None:
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_batches_go_to_the_batch_handler_and_poison_falls_back(fake_bus: RedisBus) -> None:
+    events = [factories.retrain() for _ in range(6)]
+    poison = events[3].id
+    batches: list[int] = []
+    singles = Recorder(poison=poison)
+
+    async def batch(evs: list[Event]) -> None:
+        if any(e.id == poison for e in evs):
+            raise RuntimeError("a poison event in the batch")
+        batches.append(len(evs))
+
+    await fake_bus.publish_many(events[:3])
+    c = fake_bus.consumer(
+        group="g", name="c", streams=[StreamName.DECISIONS], handler=singles, batch_handler=batch
+    )
+    await run_until(c, lambda: _true(sum(batches) == 3))
+    assert batches == [3] and singles.calls == 0
+    await fake_bus.publish_many(events[3:])
+    await run_until(c, lambda: _true(len(singles.seen) == 2 and c.counters.deadlettered == 1))
+    assert {e.id for e in singles.seen} == {events[4].id, events[5].id}
