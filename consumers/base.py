@@ -25,12 +25,17 @@ class EventConsumer(ABC):
     """Only these types reach `handle`; others are acknowledged unseen. None: all."""
     start_id: ClassVar[str] = "0"
     """Where a new group starts: "0" replays what the streams still hold, "$" only new."""
+    tick_interval_s: float | None = None
+    """If set, the runner calls `tick()` this often (closing aged windows, timers)."""
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Open resources before the first event."""
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources after the last event."""
+
+    async def tick(self) -> None:  # noqa: B027 - optional hook
+        """Periodic work; an exception is logged and the next tick runs as usual."""
 
     @abstractmethod
     async def handle(self, event: Event) -> None:

@@ -7,6 +7,7 @@ scikit-learn.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ ConsumerFactory = Callable[[Settings, RedisBus], EventConsumer]
 
 CONSUMER_FACTORIES: dict[str, str] = {
     # name: "module:factory(settings, bus) -> EventConsumer" — add a line per consumer.
+    "performance": "consumers.performance:make_performance_tracker",
 }
 
 
@@ -55,18 +57,33 @@ def as_bus_consumer(app: EventConsumer, bus: RedisBus, member: str) -> Consumer:
     )
 
 
+async def _tick_forever(app: EventConsumer, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await app.tick()
+        except Exception:
+            log.exception("tick of %s failed", type(app).__name__)
+
+
 async def serve(settings: Settings, bus: RedisBus, names: Sequence[str], member: str) -> int:
     """Run the named consumers as group member `member` until signalled; the exit code."""
     apps = [build(name, settings, bus) for name in names]
     started: list[EventConsumer] = []
+    tickers: list[asyncio.Task[None]] = []
     try:
         for app in apps:
             await app.start()
             started.append(app)
+            if app.tick_interval_s:
+                tickers.append(asyncio.create_task(_tick_forever(app, app.tick_interval_s)))
         consumers = [as_bus_consumer(app, bus, member) for app in apps]
         log.info("consuming as %s: %s", member, ", ".join(names))
         return await run_until_signalled(consumers, grace_s=settings.bus.shutdown_grace_s)
     finally:
+        for task in tickers:
+            task.cancel()
+        await asyncio.gather(*tickers, return_exceptions=True)
         for app in reversed(started):
             try:
                 await app.close()

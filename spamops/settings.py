@@ -17,11 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "ApiSettings",
     "BusSettings",
     "Environment",
     "ModelSettings",
+    "MonitoringSettings",
     "RetentionSettings",
+    "RetrainSettings",
     "Settings",
+    "StoreSettings",
     "StreamRetention",
     "load_settings",
 ]
@@ -91,6 +95,86 @@ class ModelSettings(_Group):
     cache_dir: Path | None = None  # default: <data_dir>/model-cache
     seed: int = 42
     test_size: float = Field(default=0.2, gt=0, lt=1)
+    # `spamops data fetch`: where the corpus comes from and the checksum it must have.
+    data_url: str = "https://archive.ics.uci.edu/static/public/228/sms+spam+collection.zip"
+    dataset_sha256: str = Field(
+        default="7d039a24a6083ed9ef0f806ebad56bbb976e3aeb8de05669173bfdc4996c239d",
+        pattern=r"^[0-9a-f]{64}$",
+    )
+    download_timeout_s: float = Field(default=30.0, gt=0)
+    # Training: the candidate `spamops train` fits (see `ml.candidates`), CV folds, decision
+    # threshold on the spam probability, and whether to render plots into the run.
+    candidate: str = "union-logreg"
+    cv_folds: int = Field(default=5, ge=2, le=20)
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    plots: bool = True
+    # Registry: artifact root for local (SQLite/file) tracking stores, default
+    # <data_dir>/mlartifacts; how long to wait for an MLflow server before serving from cache.
+    artifact_root: str | None = None
+    registry_timeout_s: float = Field(default=2.0, gt=0)
+
+
+class ApiSettings(_Group):
+    """The serving API: limits that keep bad input a 4xx, and where it listens."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_message_chars: PositiveInt = 5_000
+    max_batch: PositiveInt = 1_000
+    max_body_bytes: PositiveInt = 8_000_000
+    """A full batch (1,000 × 5,000 characters of JSON) fits; anything larger is a 413."""
+    max_events_page: PositiveInt = 1_000
+    model_reload_backoff_s: float = Field(default=2.0, gt=0)
+
+
+class StoreSettings(_Group):
+    """The SQL store (projections of the streams); its URL is `database_url`."""
+
+    busy_timeout_ms: PositiveInt = 5_000
+    """SQLite: how long a writer waits for another's lock before the write fails."""
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "FULL"
+    """SQLite: FULL fsyncs every commit, so an acknowledged event survives a power cut."""
+    connect_timeout_s: PositiveInt = 5
+    """PostgreSQL: how long to wait for a connection before the write fails (redelivered)."""
+    pool_size: PositiveInt = 5
+    migrate_on_start: bool = True
+    """Consumers run `alembic upgrade head` at start; turn off where a pre-start job does."""
+    rebuild_batch_size: PositiveInt = 500
+
+
+class MonitoringSettings(_Group):
+    """Windows of the drift and performance consumers, and the feedback join."""
+
+    drift_window: PositiveInt = 500
+    drift_min_window: PositiveInt = 100
+    """A time-bounded window is measured only if it holds at least this many predictions."""
+    window_max_age_s: float = Field(default=600.0, gt=0)
+    """A window older than this is closed early (if it has the minimum size)."""
+    target_false_alarm: float = Field(default=0.01, gt=0, lt=1)
+    """Drift thresholds are calibrated so that clean windows alarm at this rate."""
+    performance_window: PositiveInt = 200
+    performance_min_window: PositiveInt = 30
+    join_ttl_s: PositiveInt = 3 * 24 * 3600
+    """How long a prediction waits for its label (and a label for its prediction)."""
+    tick_interval_s: float = Field(default=5.0, gt=0)
+
+
+class RetrainSettings(_Group):
+    """When to retrain, and when a challenger may replace the champion."""
+
+    schedule_cron: str = "0 3 * * 0"
+    """Crontab (minute hour day month weekday), UTC. Default: Sundays 03:00."""
+    schedule_misfire_grace_s: PositiveInt = 3600
+    drift_score_trigger: float = Field(default=0.15, ge=0, le=1)
+    accuracy_floor: float = Field(default=0.93, ge=0, le=1)
+    cooldown_s: float = Field(default=3600.0, ge=0)
+    max_per_day: PositiveInt = 6
+    lock_ttl_s: PositiveInt = 1800
+    mcnemar_alpha: float = Field(default=0.05, gt=0, lt=1)
+    ham_fpr_margin: float = Field(default=0.002, ge=0, le=1)
+    """A challenger may not raise the ham false-positive rate by more than this."""
+    recent_window: PositiveInt = 500
+    """The most recent labelled messages used as a second evaluation set."""
 
 
 class Settings(BaseSettings):
@@ -121,6 +205,10 @@ class Settings(BaseSettings):
     bus: BusSettings = BusSettings()
     retention: RetentionSettings = RetentionSettings()
     model: ModelSettings = ModelSettings()
+    store: StoreSettings = StoreSettings()
+    api: ApiSettings = ApiSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
+    retrain: RetrainSettings = RetrainSettings()
 
     def source(self, component: str) -> str:
         """The `source` of events a component produces, e.g. `api@host-1`."""

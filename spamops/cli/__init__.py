@@ -6,7 +6,13 @@ import logging
 
 import typer
 
-from spamops.cli import bus_commands, consume_commands, schema_commands
+from spamops.cli import (
+    bus_commands,
+    consume_commands,
+    scheduler_commands,
+    schema_commands,
+    serve_commands,
+)
 from spamops.cli.context import settings_of
 from spamops.settings import load_settings
 
@@ -34,6 +40,8 @@ def _root(
 
 bus_commands.register(app)
 consume_commands.register(app)
+serve_commands.register(app)
+scheduler_commands.register(app)
 schema_commands.register(app)
 
 

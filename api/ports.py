@@ -1,0 +1,47 @@
+"""What the API needs from the model package, as protocols.
+
+`ml.serving.LoadedModel` and `ml.registry.ModelRegistry` satisfy them; unit tests may pass
+simpler objects. Keeping the API on these few methods keeps MLflow out of the request path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from schemas.common import Label, ModelRef
+
+__all__ = ["ModelSource", "ServingModel"]
+
+
+class ServingModel(Protocol):
+    @property
+    def ref(self) -> ModelRef: ...
+
+    def score(self, text: str) -> float:
+        """Spam probability of one message (the fast path)."""
+        ...
+
+    def score_batch(self, texts: Sequence[str]) -> Sequence[float]: ...
+
+    def label(self, probability: float) -> Label: ...
+
+
+class ModelSource(Protocol):
+    """The registry: load by alias or version, list versions, move aliases."""
+
+    def load(self, alias: str = "champion") -> ServingModel: ...
+
+    def load_version(self, version: int) -> ServingModel: ...
+
+    def versions(self) -> Sequence[Any]: ...
+
+    def champion_version(self) -> int | None: ...
+
+    def promote(self, version: int) -> int | None:
+        """Move `champion` to `version`; returns the previous champion version."""
+        ...
+
+    def rollback(self) -> tuple[int, int]:
+        """Move `champion` back to the previous champion; returns (from, to)."""
+        ...
