@@ -11,10 +11,10 @@ from redis.asyncio import Redis
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
-from api.ports import ModelSource
 from api.routes import api_router
 from api.services import open_services
 from bus.bus import RedisBus
+from ml.protocols import ModelSource
 from spamops.settings import Settings
 
 __all__ = ["create_app"]

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 
 from api.holder import ModelHolder
-from api.ports import ModelSource, ServingModel
 from bus.bus import RedisBus
 from bus.replies import entries
+from ml.protocols import ModelSource, ServingModel
 from schemas.catalogue import StreamName
 from schemas.events import Event, ModelPromoted, ModelRolledBack
 

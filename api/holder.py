@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Literal
 
-from api.ports import ServingModel
+from ml.protocols import ServingModel
 
 __all__ = ["ModelHolder", "Serving"]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.holder import ModelHolder, Serving
-from api.ports import ServingModel
 from bus.buffered import BufferedPublisher
 from ml.features import message_shape, token_hashes
+from ml.protocols import ServingModel
 from schemas.common import Variant
 from schemas.envelope import new_id
 from schemas.events import PredictionMade

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 from api.follower import ModelFollower
 from api.holder import ModelHolder
-from api.ports import ModelSource
 from api.predictor import Predictor
 from bus.buffered import BufferedPublisher
 from bus.bus import RedisBus
+from ml.protocols import ModelSource
 from spamops.settings import Settings
 
 __all__ = ["Services", "open_services"]

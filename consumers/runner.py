@@ -27,6 +27,8 @@ ConsumerFactory = Callable[[Settings, RedisBus], EventConsumer]
 CONSUMER_FACTORIES: dict[str, str] = {
     # name: "module:factory(settings, bus) -> EventConsumer" — add a line per consumer.
     "performance": "consumers.performance:make_performance_tracker",
+    "agent": "consumers.agent:make_agent",
+    "projector": "consumers.projector:make_projector",
 }
 
 

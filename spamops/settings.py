@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "AgentSettings",
     "ApiSettings",
     "BusSettings",
     "Environment",
@@ -177,6 +178,19 @@ class RetrainSettings(_Group):
     """The most recent labelled messages used as a second evaluation set."""
 
 
+class AgentSettings(_Group):
+    """The decision agent: which policy decides, and what it may do."""
+
+    policy: Literal["rule", "llm"] = "rule"
+    llm_model: str | None = None
+    """For the LLM policy, `provider:model`, e.g. `openai:gpt-4o-mini`, `ollama:llama3.1`."""
+    llm_timeout_s: float = Field(default=20.0, gt=0)
+    rollback_window_s: float = Field(default=24 * 3600.0, ge=0)
+    """A champion this new whose quality falls below the floor is rolled back, not retrained."""
+    history_days: float = Field(default=2.0, gt=0)
+    """How much history the agent replays at start to rebuild what it knows."""
+
+
 class Settings(BaseSettings):
     """Everything configurable. Defaults run the whole system on one machine."""
 
@@ -209,6 +223,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     retrain: RetrainSettings = RetrainSettings()
+    agent: AgentSettings = AgentSettings()
 
     def source(self, component: str) -> str:
         """The `source` of events a component produces, e.g. `api@host-1`."""

@@ -1,7 +1,8 @@
-"""What the API needs from the model package, as protocols.
+"""What serving and decision code needs from the model package, as protocols.
 
 `ml.serving.LoadedModel` and `ml.registry.ModelRegistry` satisfy them; unit tests may pass
-simpler objects. Keeping the API on these few methods keeps MLflow out of the request path.
+simpler objects. Keeping the API and the agent on these few methods keeps MLflow out of
+the request path and out of their unit tests.
 """
 
 from __future__ import annotations
