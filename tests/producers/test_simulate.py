@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 
 from fakeredis import FakeAsyncRedis, FakeServer
@@ -25,7 +26,7 @@ def test_simulation_drives_predictions_and_feedback(settings: Settings) -> None:
     app = create_app(
         settings, redis=lambda: FakeAsyncRedis(server=server), registry=lambda: MemoryRegistry()
     )
-    base = [m for m in campaign_messages(5, seed=9)]  # any labelled pool will do
+    base = campaign_messages(5, seed=9)  # any labelled pool will do
     plan = SimulationPlan(
         url="",
         messages=60,
@@ -37,7 +38,7 @@ def test_simulation_drives_predictions_and_feedback(settings: Settings) -> None:
         feedback_delay_s=0.05,
     )
     with serve_in_thread(app) as url:
-        report = asyncio.run(simulate(plan.__class__(**{**plan.__dict__, "url": url}), base))
+        report = asyncio.run(simulate(dataclasses.replace(plan, url=url), base))
         rate, version = asyncio.run(catch_rate(url, campaign_messages(30, seed=4)))
     assert report.sent == 60 and report.errors == 0
     assert 10 < report.feedback_sent < 50 and report.feedback_errors == 0
