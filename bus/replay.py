@@ -13,7 +13,7 @@ from bus.replies import entries, stream_entries
 from schemas.errors import EventDecodeError
 from schemas.events import Event
 
-__all__ = ["Page", "StoredEvent", "read_page", "replay", "stream_id_at", "tail"]
+__all__ = ["Page", "StoredEvent", "read_page", "replay", "stream_id_at", "tail", "valid_stream_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +30,25 @@ class Page:
     undecodable: int = 0
 
 
+_MAX_PART = 2**64 - 1
+
+
 def stream_id_at(moment: datetime, *, end: bool = False) -> str:
     """The stream id bounding `moment` (stream ids start with the epoch milliseconds)."""
-    ms = int(moment.timestamp() * 1000)
-    return f"{ms}-{18446744073709551615 if end else 0}"
+    ms = min(max(int(moment.timestamp() * 1000), 0), _MAX_PART)
+    return f"{ms}-{_MAX_PART if end else 0}"
+
+
+def valid_stream_id(entry_id: str) -> bool:
+    """True for `<ms>-<seq>` with both parts in Redis' unsigned 64-bit range."""
+    ms, sep, seq = entry_id.partition("-")
+    return bool(sep) and ms.isdigit() and seq.isdigit() and max(int(ms), int(seq)) <= _MAX_PART
 
 
 def _after(entry_id: str) -> str:
     ms, seq = entry_id.split("-")
+    if int(seq) == _MAX_PART:
+        return f"{int(ms) + 1}-0"
     return f"{ms}-{int(seq) + 1}"
 
 

@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from api.deps import BusDep, SettingsDep
 from api.errors import ApiError
+from bus.replay import valid_stream_id
 from schemas.api import EventOut, EventPage
 from schemas.catalogue import StreamName
 
@@ -21,6 +22,20 @@ router = APIRouter(tags=["events"])
 
 Types = Annotated[list[str] | None, Query(alias="type", description="Only these event types.")]
 EntryId = Annotated[str | None, Query(pattern=r"^\d{1,20}-\d{1,20}$", description="Stream id.")]
+
+
+def _check_entry_id(value: str | None, name: str) -> None:
+    if value is not None and not valid_stream_id(value):
+        raise ApiError(422, f"{name} {value!r} is not a stream id (<ms>-<seq>, each < 2**64)")
+
+
+def _after(after: EntryId = None) -> str | None:
+    """Checked before the stream starts: an error inside it could no longer be a 422."""
+    _check_entry_id(after, "after")
+    return after
+
+
+After = Annotated[str | None, Depends(_after)]
 
 
 @router.get("/events/{stream}", response_model=EventPage)
@@ -43,6 +58,7 @@ async def replay(
     for moment in (since, until):
         if moment is not None and moment.tzinfo is None:
             raise ApiError(422, "since/until need a time zone, e.g. 2026-01-31T12:00:00Z")
+    _check_entry_id(cursor, "cursor")
     page = await bus.read_page(
         stream, since=since, until=until, types=types, limit=limit, cursor=cursor
     )
@@ -57,7 +73,7 @@ async def replay(
 
 @router.get("/events/{stream}/live", response_class=EventSourceResponse)
 async def live(
-    stream: StreamName, bus: BusDep, types: Types = None, after: EntryId = None
+    stream: StreamName, bus: BusDep, after: After, types: Types = None
 ) -> AsyncIterator[ServerSentEvent]:
     """Follow STREAM as server-sent events (`event:` is the type, `id:` the stream id).
     Reconnecting clients resume after `after` (or the `Last-Event-ID` they saw)."""

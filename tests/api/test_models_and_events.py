@@ -120,3 +120,13 @@ def test_openapi_documents_every_route_with_examples(client: TestClient) -> None
     } <= paths
     schemas = spec["components"]["schemas"]
     assert schemas["PredictRequest"]["examples"] and schemas["PredictResponse"]["examples"]
+
+
+def test_out_of_range_stream_ids_are_422(client: TestClient) -> None:
+    huge = f"{2**64}-0"
+    r = client.get("/events/predictions", params={"cursor": huge})
+    assert r.status_code == 422 and "stream id" in r.json()["error"]
+    r = client.get("/events/predictions/live", params={"after": huge})
+    assert r.status_code == 422 and "stream id" in r.json()["error"]
+    early = client.get("/events/predictions", params={"since": "0001-01-01T00:00:00Z"})
+    assert early.status_code == 200

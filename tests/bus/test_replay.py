@@ -69,3 +69,15 @@ async def test_stats_report_length_pending_and_lag(fake_bus: RedisBus) -> None:
     (group,) = decisions.groups
     assert group.name == "g" and group.pending == 0 and group.lag == 3
     assert stats[StreamName.ALERTS].length == 0 and stats[StreamName.ALERTS].groups == ()
+
+
+def test_stream_ids_stay_in_range() -> None:
+    from bus.replay import valid_stream_id
+
+    assert stream_id_at(datetime(1900, 1, 1, tzinfo=UTC)) == "0-0"
+    assert valid_stream_id("1-2") and valid_stream_id(f"{2**64 - 1}-0")
+    assert (
+        not valid_stream_id(f"{2**64}-0")
+        and not valid_stream_id("1")
+        and not valid_stream_id("a-1")
+    )
