@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from schemas.common import Label, ModelRef
 
 __all__ = ["ModelSource", "ServingModel"]
@@ -23,7 +26,9 @@ class ServingModel(Protocol):
         """Spam probability of one message (the fast path)."""
         ...
 
-    def score_batch(self, texts: Sequence[str]) -> Sequence[float]: ...
+    def score_batch(self, texts: Sequence[str]) -> Sequence[float] | npt.NDArray[np.float64]:
+        """Spam probabilities of many messages (`LoadedModel` returns a numpy array)."""
+        ...
 
     def label(self, probability: float) -> Label: ...
 

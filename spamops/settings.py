@@ -11,23 +11,36 @@ from __future__ import annotations
 import socket
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    SecretStr,
+    field_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
     "AgentSettings",
+    "AlertChannelSettings",
+    "AlertSettings",
+    "AlertSeverity",
     "ApiSettings",
     "BusSettings",
+    "EmailAlertSettings",
     "Environment",
     "ModelSettings",
     "MonitoringSettings",
     "RetentionSettings",
     "RetrainSettings",
     "Settings",
+    "SlackAlertSettings",
     "StoreSettings",
     "StreamRetention",
+    "WebhookAlertSettings",
     "load_settings",
 ]
 
@@ -109,6 +122,9 @@ class ModelSettings(_Group):
     cv_folds: int = Field(default=5, ge=2, le=20)
     threshold: float = Field(default=0.5, gt=0, lt=1)
     plots: bool = True
+    # `spamops train --search`: candidates whose CV ham false-positive rate exceeds this are
+    # not eligible; within one standard error of the best CV MCC the default candidate wins.
+    max_ham_fpr: float = Field(default=0.002, ge=0, le=1)
     # Registry: artifact root for local (SQLite/file) tracking stores, default
     # <data_dir>/mlartifacts; how long to wait for an MLflow server before serving from cache.
     artifact_root: str | None = None
@@ -191,6 +207,87 @@ class AgentSettings(_Group):
     """How much history the agent replays at start to rebuild what it knows."""
 
 
+AlertSeverity = Literal["info", "warning", "critical"]
+
+
+class AlertChannelSettings(_Group):
+    """What every alert channel has: the severities it receives and how hard it tries.
+
+    Each channel retries on its own clock, so a slow or dead channel never holds up another.
+    Completeness is checked when the channels are built (`consumers.alerter.channels`), not
+    here: a pydantic error would echo the input, and the input holds credentials.
+    """
+
+    min_severity: AlertSeverity = "warning"
+    attempts: PositiveInt = 3
+    timeout_s: float = Field(default=5.0, gt=0)
+    """Bound on one attempt: connect, send, answer."""
+    backoff_s: float = Field(default=0.5, ge=0)
+    """Pause before the second attempt; it doubles (with jitter) up to `backoff_max_s`."""
+    backoff_max_s: float = Field(default=5.0, ge=0)
+    max_in_flight: PositiveInt = 4
+    """Sends at once on this channel, so a burst of alerts opens a few connections, not 100."""
+
+
+class SlackAlertSettings(AlertChannelSettings):
+    """A Slack incoming webhook. Its URL is the credential, so it is a secret."""
+
+    webhook_url: SecretStr | None = None
+
+
+class EmailAlertSettings(AlertChannelSettings):
+    """An SMTP server and who gets the mail. `to` takes a comma-separated list in the env."""
+
+    min_severity: AlertSeverity = "critical"
+    timeout_s: float = Field(default=10.0, gt=0)
+    host: str | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default: 465 with `ssl`, 587 with `starttls`, 25 with `none`."""
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    """`none` is for a local relay only: credentials and mail then cross the network in clear."""
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str | None = None
+    to: Annotated[tuple[str, ...], NoDecode] = ()
+    ca_file: Path | None = None
+    """A CA bundle for a server whose certificate a private CA signed."""
+
+    @field_validator("to", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @property
+    def resolved_port(self) -> int:
+        return self.port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+
+
+class WebhookAlertSettings(AlertChannelSettings):
+    """A generic HTTP endpoint; every body is HMAC-SHA256 signed with `secret`."""
+
+    min_severity: AlertSeverity = "info"
+    url: str | None = None
+    secret: SecretStr | None = None
+
+
+class AlertSettings(_Group):
+    """Where alerts go (none configured: they are only events), and how they are thinned."""
+
+    slack: SlackAlertSettings = SlackAlertSettings()
+    email: EmailAlertSettings = EmailAlertSettings()
+    webhook: WebhookAlertSettings = WebhookAlertSettings()
+    dedupe_window_s: PositiveInt = 3600
+    """Alerts with the same dedupe key within this long are delivered once."""
+    max_age_s: PositiveInt = 24 * 3600
+    """An alert older than this when the alerter reaches it (after an outage) is not sent."""
+    deadletter_surge: PositiveInt = 100
+    """Dead letters of one stream and group within the dedupe window that make it critical."""
+    runbook_url: str = "docs/runbooks.md"
+    """Base of runbook links in alert bodies, e.g. the file's URL in your Git host."""
+
+
 class Settings(BaseSettings):
     """Everything configurable. Defaults run the whole system on one machine."""
 
@@ -201,6 +298,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         frozen=True,
+        hide_input_in_errors=True,  # a bad value may be a secret (URLs, passwords)
     )
 
     env: Environment = "development"
@@ -224,6 +322,7 @@ class Settings(BaseSettings):
     monitoring: MonitoringSettings = MonitoringSettings()
     retrain: RetrainSettings = RetrainSettings()
     agent: AgentSettings = AgentSettings()
+    alerts: AlertSettings = AlertSettings()
 
     def source(self, component: str) -> str:
         """The `source` of events a component produces, e.g. `api@host-1`."""

@@ -7,11 +7,15 @@ import logging
 import typer
 
 from spamops.cli import (
+    alert_commands,
     bus_commands,
     consume_commands,
+    ml_commands,
     scheduler_commands,
     schema_commands,
     serve_commands,
+    simulate_commands,
+    store_commands,
 )
 from spamops.cli.context import settings_of
 from spamops.settings import load_settings
@@ -39,10 +43,14 @@ def _root(
 
 
 bus_commands.register(app)
+alert_commands.register(app)
+ml_commands.register(app)
 consume_commands.register(app)
 serve_commands.register(app)
 scheduler_commands.register(app)
+simulate_commands.register(app)
 schema_commands.register(app)
+store_commands.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,5 @@
+"""`python -m spamops` runs the CLI."""
+
+from spamops.cli import main
+
+main()

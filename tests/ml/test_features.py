@@ -1,0 +1,37 @@
+"""Hashed tokens (stable across processes) and message shape."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from ml.features import HASH_BUCKETS, message_shape, token_hashes
+
+
+def test_token_hashes_are_stable_across_processes() -> None:
+    text = "WINNER!! Claim your prize at www.win.com"
+    here = token_hashes(text)
+    code = f"from ml.features import token_hashes; print(list(token_hashes({text!r})))"
+    there = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert there == str(list(here))
+    assert all(0 <= h < HASH_BUCKETS for h in here)
+    assert len(here) == 8  # winner ! ! claim your prize at xurlx: one id per token, in order
+    assert token_hashes("") == ()
+
+
+def test_same_token_same_id() -> None:
+    assert token_hashes("prize")[0] == token_hashes("PRIZES")[0]  # lower-cased, stemmed
+
+
+def test_message_shape() -> None:
+    shape = message_shape("FREE entry! Call 08452810075 or see www.x.com")
+    assert shape.length == 45
+    assert shape.digits == 11
+    assert shape.urls == 1
+    assert shape.tokens == 8  # free entri ! call xphonex or see xurlx
+    assert 0 < shape.uppercase_ratio < 1
+    empty = message_shape("123")
+    assert empty.uppercase_ratio == 0.0
+    assert empty.tokens == 1
