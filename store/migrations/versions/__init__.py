@@ -1,0 +1,1 @@
+"""Migration scripts, oldest first: `NNNN_slug.py`, revision id `NNNN`."""
