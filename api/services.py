@@ -7,6 +7,8 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy import Engine
+
 from api.follower import ModelFollower
 from api.holder import ModelHolder
 from api.predictor import Predictor
@@ -14,6 +16,7 @@ from bus.buffered import BufferedPublisher
 from bus.bus import RedisBus
 from ml.protocols import ModelSource
 from spamops.settings import Settings
+from store.engine import create_store_engine
 
 __all__ = ["Services", "open_services"]
 
@@ -30,6 +33,13 @@ class Services:
     predictor: Predictor
     follower: ModelFollower
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _engine: Engine | None = None
+
+    def store(self) -> Engine:
+        """The history store, opened on first use (the request path never needs it)."""
+        if self._engine is None:
+            self._engine = create_store_engine(self.settings)
+        return self._engine
 
     async def close(self) -> None:
         for task in self.tasks:
@@ -39,6 +49,8 @@ class Services:
                 await task
         await self.publisher.close()
         await self.bus.close()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 def _load_champion(registry: ModelSource, holder: ModelHolder) -> None:
@@ -47,7 +59,7 @@ def _load_champion(registry: ModelSource, holder: ModelHolder) -> None:
     except Exception as exc:
         log.error("no champion could be loaded (%s): /predict answers 503 until one is", exc)
         return
-    holder.swap(model, "cache" if getattr(model, "from_cache", False) else "registry")
+    holder.swap(model, "cache" if getattr(model, "degraded", False) else "registry")
 
 
 async def open_services(settings: Settings, bus: RedisBus, registry: ModelSource) -> Services:

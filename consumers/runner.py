@@ -28,7 +28,12 @@ CONSUMER_FACTORIES: dict[str, str] = {
     # name: "module:factory(settings, bus) -> EventConsumer" — add a line per consumer.
     "performance": "consumers.performance:make_performance_tracker",
     "agent": "consumers.agent:make_agent",
+    "retrainer": "consumers.retrainer:make_retrainer",
     "projector": "consumers.projector:make_projector",
+    "alerter-slack": "consumers.alerter.deliverer:make_slack_alerter",
+    "alerter-email": "consumers.alerter.deliverer:make_email_alerter",
+    "alerter-webhook": "consumers.alerter.deliverer:make_webhook_alerter",
+    "alert-raiser": "consumers.alerter.raiser:make_alert_raiser",
 }
 
 

@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from api.routes import events, feedback, health, models, predict
+from api.routes import events, feedback, health, history, models, predict
 
 __all__ = ["api_router"]
 
 api_router = APIRouter()
-for module in (health, predict, feedback, models, events):
+for module in (health, predict, feedback, models, history, events):
     api_router.include_router(module.router)

@@ -19,14 +19,18 @@ from schemathesis.checks import not_a_server_error
 
 from api.app import create_app
 from spamops.settings import Settings
+from store.engine import create_store_engine
+from store.migrate import upgrade
 from tests.api.doubles import MemoryRegistry
 from tests.live_server import serve_in_thread
 
 
+def _settings(data_dir: Path) -> Settings:
+    return Settings(_env_file=None, env="test", data_dir=data_dir, stream_prefix="schemathesis:")
+
+
 def _app(data_dir: Path) -> FastAPI:
-    settings = Settings(
-        _env_file=None, env="test", data_dir=data_dir, stream_prefix="schemathesis:"
-    )
+    settings = _settings(data_dir)
     server = FakeServer()
     return create_app(
         settings, redis=lambda: FakeAsyncRedis(server=server), registry=lambda: MemoryRegistry()
@@ -42,7 +46,11 @@ schema = schemathesis.openapi.from_dict(_spec()).exclude(path_regex=r".*/live$")
 
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve_in_thread(_app(tmp_path_factory.mktemp("data"))) as url:
+    data_dir = tmp_path_factory.mktemp("data")
+    engine = create_store_engine(_settings(data_dir))
+    upgrade(engine)  # as the projector does at start in a deployment
+    engine.dispose()
+    with serve_in_thread(_app(data_dir)) as url:
         yield url
 
 
