@@ -14,7 +14,7 @@ from typing import Any
 
 from api.holder import ModelHolder, Serving
 from bus.buffered import BufferedPublisher
-from ml.features import message_shape, token_hashes
+from ml.features import message_features
 from ml.protocols import ServingModel
 from schemas.common import Variant
 from schemas.envelope import new_id
@@ -88,6 +88,7 @@ class Predictor:
         started: float,
     ) -> Scored:
         label = model.label(probability)
+        hashes, shape = message_features(text)
         prediction_id = new_id()
         latency_ms = (time.perf_counter() - started) * 1000
         event = PredictionMade(
@@ -99,8 +100,8 @@ class Predictor:
                 client_id=client_id,
                 text=text if self.keep_text else None,
                 text_sha256=hashlib.sha256(text.encode()).hexdigest(),
-                token_hashes=token_hashes(text),
-                shape=message_shape(text),
+                token_hashes=hashes,
+                shape=shape,
                 label=label,
                 spam_probability=probability,
                 model=model.ref,

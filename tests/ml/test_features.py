@@ -35,3 +35,10 @@ def test_message_shape() -> None:
     empty = message_shape("123")
     assert empty.uppercase_ratio == 0.0
     assert empty.tokens == 1
+
+
+def test_message_features_match_the_separate_functions() -> None:
+    from ml.features import message_features, message_shape, token_hashes
+
+    for text in ("WIN £1000 now!! call 09061701461", "", "ok see u at 7 :) www.x.com"):
+        assert message_features(text) == (token_hashes(text), message_shape(text))
