@@ -16,6 +16,7 @@ from schemas.traffic import MessageShape
 __all__ = [
     "HASH_BUCKETS",
     "hash_token",
+    "message_features",
     "message_shape",
     "reference_normalizer",
     "shape_of",
@@ -41,6 +42,12 @@ def hash_token(token: str) -> int:
 def token_hashes(text: str) -> tuple[int, ...]:
     """Hashed ids of the message's normalised tokens, in message order (with repeats)."""
     return tuple(hash_token(t) for t in reference_normalizer().tokens(text))
+
+
+def message_features(text: str) -> tuple[tuple[int, ...], MessageShape]:
+    """`token_hashes` and `message_shape` with one tokenization (the request path's need)."""
+    tokens = reference_normalizer().tokens(text)
+    return tuple(hash_token(t) for t in tokens), shape_of(text, len(tokens))
 
 
 def message_shape(text: str) -> MessageShape:
