@@ -91,8 +91,21 @@ class ModelFollower:
 
     async def catch_up(self) -> None:
         version = await asyncio.to_thread(self.source.champion_version)
-        if version is not None and version != self.holder.version:
+        if version is not None and not self.holder.confirm(version):
             await self.reload(version)
+
+    async def confirm_loop(self) -> None:
+        """Ask the registry which version is champion until it answers (a model served from
+        the cache at start is `degraded` until then), and switch to it if it moved."""
+        while True:
+            try:
+                await self.catch_up()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("registry not reachable (%s); serving the cached model", exc)
+                await asyncio.sleep(self.backoff_s * 5)
 
     async def reload(self, version: int) -> None:
         model = await asyncio.to_thread(self.source.load_version, version)

@@ -7,6 +7,7 @@ and the old one stays alive for requests already holding it.
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass
 from typing import Literal
@@ -40,10 +41,24 @@ class ModelHolder:
     def version(self) -> int | None:
         return self._serving.model.ref.version if self._serving else None
 
+    def confirm(self, version: int) -> bool:
+        """The registry agrees that `version` is the champion: it is no longer degraded."""
+        serving = self._serving
+        if serving is None or serving.model.ref.version != version:
+            return False
+        if serving.source != "registry":
+            self._serving = Serving(serving.model, "registry")
+            log.info("registry confirmed v%s", version)
+        return True
+
     def swap(self, model: ServingModel, source: Source = "registry") -> None:
         previous = self.version
         self._serving = Serving(model, source)  # one reference assignment: atomic
         self.swaps += 1
+        # The scorer is ~10^5 long-lived objects; keep them out of the collector's way, or a
+        # full collection walks them all and shows up as multi-millisecond p99 spikes.
+        gc.collect()
+        gc.freeze()
         log.info(
             "serving %s v%s (was v%s, from %s)", model.ref.name, model.ref.version, previous, source
         )

@@ -79,4 +79,5 @@ async def open_services(settings: Settings, bus: RedisBus, registry: ModelSource
         follower=follower,
     )
     services.tasks.append(asyncio.create_task(follower.run(), name="model-follower"))
+    services.tasks.append(asyncio.create_task(follower.confirm_loop(), name="model-confirm"))
     return services

@@ -244,7 +244,7 @@ def run(quick: bool, redis_url: str) -> dict[str, Any]:
         )
 
     port = free_port()
-    serve = [py, "-m", "spamops", "serve", "--port", str(port)]
+    serve = [py, "-m", "spamops.asgi", "--port", str(port)]
     ready = f"http://127.0.0.1:{port}/ready"
     with _process(serve, env, ready, root / "spamops.log") as (proc, _):
         result["spamops"] = _load(

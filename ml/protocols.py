@@ -8,12 +8,15 @@ the request path and out of their unit tests.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from schemas.common import Label, ModelRef
+
+if TYPE_CHECKING:
+    from ml.serving import Analysis
 
 __all__ = ["ModelSource", "ServingModel"]
 
@@ -31,6 +34,10 @@ class ServingModel(Protocol):
         ...
 
     def label(self, probability: float) -> Label: ...
+
+    def analyse(self, text: str) -> Analysis:
+        """P(spam), hashed tokens and shape of one message, from one tokenization."""
+        ...
 
 
 class ModelSource(Protocol):

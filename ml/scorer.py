@@ -19,8 +19,8 @@ import numpy.typing as npt
 
 from ml.errors import CompileError
 from ml.ngrams import ANALYZERS, char_wb_ngrams
-from ml.preprocessing import TextNormalizer
 from ml.scorer_spec import PartSpec, ScorerSpec
+from ml.tokenizer import Tokenizer
 
 __all__ = ["FastScorer", "sigmoid"]
 
@@ -84,7 +84,7 @@ class FastScorer:
 
     def __init__(self, spec: ScorerSpec, *, cache_size: int = 100_000) -> None:
         self.spec = spec
-        self.normalizer = TextNormalizer.from_config(spec.normalizer)
+        self.normalizer = Tokenizer.from_config(spec.normalizer)
         self._parts: list[_Part] = []
         start = 0
         for part in spec.parts:
@@ -109,9 +109,13 @@ class FastScorer:
         self._intercepts = np.array([h.intercept for h in spec.heads], dtype=np.float64)
         self._links = [(h.scale, h.offset) for h in spec.heads]
 
-    def decision(self, text: str) -> npt.NDArray[np.float64]:
-        """The linear score (before the link) of every head."""
-        doc = self.normalizer.normalise(text)
+    def decision(self, text: str, tokens: list[str] | None = None) -> npt.NDArray[np.float64]:
+        """The linear score (before the link) of every head.
+
+        `tokens`, when given, must be this scorer's normalisation of `text` (see
+        `LoadedModel.analyse`, which shares one tokenization with the event features).
+        """
+        doc = " ".join(tokens) if tokens is not None else self.normalizer.normalise(text)
         ids: list[int] = []
         for part in self._parts:
             ids.extend(part.ids(doc))
@@ -127,9 +131,9 @@ class FastScorer:
         out: npt.NDArray[np.float64] = self._coef[:, terms] @ w + self._intercepts
         return out
 
-    def score(self, text: str) -> float:
+    def score(self, text: str, tokens: list[str] | None = None) -> float:
         """P(spam) for one message."""
-        decisions = self.decision(text)
+        decisions = self.decision(text, tokens)
         if len(self._links) == 1:
             scale, offset = self._links[0]
             return sigmoid(scale * float(decisions[0]) + offset)

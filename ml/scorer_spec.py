@@ -13,7 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ml.errors import CompileError
-from ml.preprocessing import NormalizerConfig
+from ml.tokenizer import NormalizerConfig
 
 __all__ = ["FORMAT", "HeadSpec", "PartSpec", "ScorerSpec"]
 

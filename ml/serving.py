@@ -8,17 +8,27 @@ sklearn's vectorised pipeline for any batch size an SMS gateway sends (bench/mod
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
+from ml.features import hash_token, reference_normalizer, shape_of
 from ml.model_cache import CachedVersion
 from ml.profile import ReferenceProfile
 from ml.scorer import FastScorer
 from ml.scorer_spec import ScorerSpec
 from schemas.common import ClassificationMetrics, Label, ModelAlias, ModelRef
+from schemas.traffic import MessageShape
 
-__all__ = ["LoadedModel"]
+__all__ = ["Analysis", "LoadedModel"]
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    probability: float
+    token_hashes: tuple[int, ...]
+    shape: MessageShape
 
 
 class LoadedModel:
@@ -43,6 +53,7 @@ class LoadedModel:
         self.degraded = degraded
         """True when loaded from the local cache because MLflow was unreachable."""
         self._scorer = FastScorer(scorer)
+        self._shares_tokens = scorer.normalizer == reference_normalizer().config()
 
     @classmethod
     def from_cached(
@@ -69,6 +80,17 @@ class LoadedModel:
 
     def score_batch(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         return self._scorer.score_batch(texts)
+
+    def analyse(self, text: str) -> Analysis:
+        """P(spam) and the event features of one message, tokenizing it once when the
+        model's normalisation is the drift features' (the default); twice otherwise."""
+        tokens = reference_normalizer().tokens(text)
+        shared = tokens if self._shares_tokens else None
+        return Analysis(
+            probability=self._scorer.score(text, shared),
+            token_hashes=tuple(hash_token(t) for t in tokens),
+            shape=shape_of(text, len(tokens)),
+        )
 
     def label(self, probability: float) -> Label:
         return "spam" if probability >= self.threshold else "ham"

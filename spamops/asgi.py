@@ -1,30 +1,65 @@
-"""The API's composition root: settings from the environment, Redis, the MLflow registry.
+"""The API's composition root: settings from the environment, Redis, the model registry.
 
-`uvicorn spamops.asgi:create --factory` (what `spamops serve` runs) calls `create` in every
-worker process, so nothing is built at import time.
+`python -m spamops.asgi` (what `spamops serve` and the launcher run) starts uvicorn with
+`create` as the app factory; uvicorn calls it in every worker process, so nothing is built
+at import time. This module is also the fast way in: it does not import the CLI.
 """
 
 from __future__ import annotations
+
+import argparse
 
 from fastapi import FastAPI
 
 from api.app import create_app
 from bus.connection import connect
+from ml.isolated_registry import IsolatedRegistry
 from spamops.runtime import redis_url
 from spamops.settings import Settings, load_settings
 
-__all__ = ["build_app", "create"]
+__all__ = ["build_app", "create", "serve"]
 
 
 def build_app(settings: Settings) -> FastAPI:
-    from ml.registry import ModelRegistry  # heavy (MLflow): only where the API runs
-
     return create_app(
         settings,
         redis=lambda: connect(redis_url(settings), settings.bus),
-        registry=lambda: ModelRegistry(settings),
+        registry=lambda: IsolatedRegistry(settings),
     )
 
 
 def create() -> FastAPI:
     return build_app(load_settings())
+
+
+def serve(host: str, port: int, workers: int = 1) -> None:
+    """Serve until SIGTERM/Ctrl-C (uvloop, httptools, no access log: every call is an
+    `access.recorded` event instead)."""
+    import uvicorn
+
+    uvicorn.run(
+        "spamops.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = load_settings()
+    parser = argparse.ArgumentParser(description="Serve the spamops HTTP API.")
+    parser.add_argument("--host", default=settings.api.host)
+    parser.add_argument("--port", type=int, default=settings.api.port)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    serve(args.host, args.port, args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,7 @@ from pydantic import (
     PositiveInt,
     SecretStr,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -195,16 +196,30 @@ class RetrainSettings(_Group):
 
 
 class AgentSettings(_Group):
-    """The decision agent: which policy decides, and what it may do."""
+    """The decision agent: which policy decides, and what it may do (docs/agent.md)."""
 
     policy: Literal["rule", "llm"] = "rule"
     llm_model: str | None = None
     """For the LLM policy, `provider:model`, e.g. `openai:gpt-4o-mini`, `ollama:llama3.1`."""
     llm_timeout_s: float = Field(default=20.0, gt=0)
+    """Bound on one whole LLM decision (every model turn and tool call); then the rules decide."""
+    llm_temperature: float | None = Field(default=0.0, ge=0, le=2)
+    """None: the provider's default (some reasoning models accept no other)."""
+    llm_max_steps: PositiveInt = 12
+    """Model turns one LLM decision may take (read tools, an action tool, the answer)."""
     rollback_window_s: float = Field(default=24 * 3600.0, ge=0)
     """A champion this new whose quality falls below the floor is rolled back, not retrained."""
     history_days: float = Field(default=2.0, gt=0)
     """How much history the agent replays at start to rebuild what it knows."""
+
+    @model_validator(mode="after")
+    def _model_for_llm(self) -> AgentSettings:
+        if self.policy == "llm" and not self.llm_model:
+            raise ValueError(
+                "SPAMOPS_AGENT__POLICY=llm needs SPAMOPS_AGENT__LLM_MODEL, e.g. "
+                "openai:gpt-4o-mini (see docs/agent.md)"
+            )
+        return self
 
 
 AlertSeverity = Literal["info", "warning", "critical"]

@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from consumers.alerter.channels import Channel, configured_channels
-from consumers.alerter.errors import AlertConfigError
-from consumers.alerter.retry import Outcome, deliver
 from schemas.catalogue import StreamName
 from schemas.common import Severity
 from schemas.envelope import new_id
@@ -28,6 +25,10 @@ from schemas.operations import Alert
 from spamops.cli.context import fail, settings_of
 from spamops.runtime import NoRedisError, open_bus
 from spamops.settings import Settings
+
+if TYPE_CHECKING:  # slack-sdk and aiohttp load only when alerts are sent
+    from consumers.alerter.channels import Channel
+    from consumers.alerter.retry import Outcome
 
 __all__ = ["register", "test_alert"]
 
@@ -49,6 +50,8 @@ def test_alert(settings: Settings, severity: Severity) -> AlertRaised:
 
 
 async def _direct(channels: list[Channel], event: AlertRaised) -> list[Outcome]:
+    from consumers.alerter.retry import deliver
+
     for channel in channels:
         await channel.open()
     try:
@@ -61,6 +64,8 @@ async def _direct(channels: list[Channel], event: AlertRaised) -> list[Outcome]:
 async def _via_bus(
     settings: Settings, channels: list[Channel], severity: Severity, timeout_s: float
 ) -> list[Outcome]:
+    from consumers.alerter.retry import Outcome
+
     expected = {c.name for c in channels if c.accepts(severity)}
     outcomes: dict[str, Outcome] = {}
     async with open_bus(settings, "cli") as bus:
@@ -118,6 +123,9 @@ def register(app: typer.Typer) -> None:
         timeout: Annotated[float, typer.Option(help="Seconds to wait with --via-bus.")] = 30.0,
     ) -> None:
         """Send a test alert through every configured channel and print each result."""
+        from consumers.alerter.channels import configured_channels
+        from consumers.alerter.errors import AlertConfigError
+
         settings = settings_of(ctx)
         try:
             channels = configured_channels(settings.alerts)

@@ -7,7 +7,6 @@ import signal
 
 import typer
 
-from producers.scheduler import RetrainScheduler
 from spamops.cli.context import fail, settings_of
 from spamops.runtime import NoRedisError, open_bus
 from spamops.settings import Settings
@@ -16,6 +15,8 @@ __all__ = ["register"]
 
 
 async def _run(settings: Settings) -> None:
+    from producers.scheduler import RetrainScheduler  # APScheduler: only when scheduling
+
     async with open_bus(settings, component="scheduler") as bus:
         publisher = bus.buffered()
         await publisher.start()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,13 +14,16 @@ from spamops.runtime import NoRedisError, open_bus
 from spamops.settings import Settings
 from store.engine import create_store_engine
 from store.errors import StoreError, masked
-from store.migrate import current_revision, head_revision, new_revision, upgrade, upgrade_sql
-from store.rebuild import RebuildReport, rebuild, row_counts, stream_events
+
+if TYPE_CHECKING:
+    from store.rebuild import RebuildReport
 
 __all__ = ["register"]
 
 
 async def _rebuild(settings: Settings, wipe: bool) -> RebuildReport:
+    from store.rebuild import rebuild, stream_events
+
     engine = create_store_engine(settings)
     try:
         async with open_bus(settings, "store-rebuild") as bus:
@@ -35,6 +38,8 @@ async def _rebuild(settings: Settings, wipe: bool) -> RebuildReport:
 
 
 def _upgrade(settings: Settings, revision: str) -> str | None:
+    from store.migrate import upgrade
+
     engine = create_store_engine(settings)
     try:
         return upgrade(engine, revision)
@@ -43,6 +48,9 @@ def _upgrade(settings: Settings, revision: str) -> str | None:
 
 
 def _status(settings: Settings) -> None:
+    from store.migrate import current_revision, head_revision
+    from store.rebuild import row_counts
+
     engine = create_store_engine(settings)
     try:
         current, head = current_revision(engine), head_revision()
@@ -74,6 +82,8 @@ def register(app: typer.Typer) -> None:
         settings = settings_of(ctx)
         try:
             if sql:
+                from store.migrate import upgrade_sql
+
                 typer.echo(upgrade_sql(settings.resolved_database_url, revision), nl=False)
                 return
             reached = _upgrade(settings, revision)
@@ -117,6 +127,8 @@ def register(app: typer.Typer) -> None:
         message: Annotated[str, typer.Argument(help="What the migration changes.")],
     ) -> None:
         """(Developers) autogenerate the next migration from the models; review it after."""
+        from store.migrate import new_revision, upgrade
+
         engine = create_store_engine(settings_of(ctx))
         try:
             upgrade(engine)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ml.errors import ModelNotFoundError, NoPreviousChampionError
+from ml.features import message_features
+from ml.serving import Analysis
 from schemas.common import Label, ModelRef
 
 
@@ -32,6 +34,10 @@ class KeywordModel:
 
     def label(self, probability: float) -> Label:
         return "spam" if probability >= 0.5 else "ham"
+
+    def analyse(self, text: str) -> Analysis:
+        hashes, shape = message_features(text)
+        return Analysis(self.score(text), hashes, shape)
 
 
 @dataclass

@@ -50,10 +50,21 @@ def test_history_routes(make_client: Callable[..., TestClient], store_settings: 
 
     request = factories.retrain("drift")
     compared = b.compared(1, 2, "promote").model_copy(
-        update={"payload": b.compared(1, 2, "promote").payload.model_copy(
-            update={"retrain_request_id": request.id})})
-    events: list[Event] = [b.drift(0.05), b.drift(0.4), b.performance(0.97), request, compared,
-                           b.promoted(2, 1), factories.alert("drift:1")]
+        update={
+            "payload": b.compared(1, 2, "promote").payload.model_copy(
+                update={"retrain_request_id": request.id}
+            )
+        }
+    )
+    events: list[Event] = [
+        b.drift(0.05),
+        b.drift(0.4),
+        b.performance(0.97),
+        request,
+        compared,
+        b.promoted(2, 1),
+        factories.alert("drift:1"),
+    ]
     _project(store_settings, events)
 
     latest = client.get("/drift/latest").json()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from ml.features import HASH_BUCKETS, message_shape, token_hashes
 
@@ -42,3 +43,18 @@ def test_message_features_match_the_separate_functions() -> None:
 
     for text in ("WIN £1000 now!! call 09061701461", "", "ok see u at 7 :) www.x.com"):
         assert message_features(text) == (token_hashes(text), message_shape(text))
+
+
+def test_token_ids_equal_sklearns_murmurhash_on_the_corpus(dataset_path: Path) -> None:
+    """Profiles built before the switch to mmh3 must keep matching live traffic."""
+    from sklearn.utils import murmurhash3_32
+
+    from ml.data import load_corpus
+    from ml.features import HASH_BUCKETS, hash_token, reference_normalizer
+
+    tokens = {
+        t for text in load_corpus(dataset_path).texts for t in reference_normalizer().tokens(text)
+    } | {"é", "日本", "", "x" * 300}
+    for token in tokens:
+        expected = murmurhash3_32(token, seed=0, positive=True) % HASH_BUCKETS
+        assert hash_token(token) == expected, token
