@@ -1,12 +1,15 @@
 """The decision agent as a consumer: fold events into a situation, decide, guard, act.
 
-Every decision is a `decision.made` event carrying the policy, the input event ids, the
-action, confidence and rationale, and the guard that blocked it, if any. Actions are events
-too (`retrain.requested`, `alert.raised`, `abtest.started`) or registry moves followed by
-their events (`model.promoted`, `model.rolled_back`).
+Every decision is a `decision.made` event carrying the policy (and, for the LLM, the model,
+prompt version and any fallback), the input event ids, the action, confidence and rationale,
+and the guard that blocked it, if any. Actions are events too (`retrain.requested`,
+`alert.raised`, `abtest.started`) or registry moves followed by their events
+(`model.promoted`, `model.rolled_back`).
 
 At start the agent replays recent history to rebuild its situation without deciding; its
-group starts at "$", so only events that arrive while it runs lead to decisions.
+group starts at "$", so only events that arrive while it runs lead to decisions. Each trigger
+event is claimed once in Redis before deciding, whichever policy decides, so a redelivery or
+a second replica never acts on it again.
 """
 
 from __future__ import annotations
@@ -19,16 +22,17 @@ from typing import ClassVar, cast
 
 from bus.bus import RedisBus
 from bus.idempotency import DoneMarks
+from consumers.agent.deliberation import deciding, deliberate, make_policy
 from consumers.agent.guards import Guards
-from consumers.agent.proposal import Policy, Proposal
-from consumers.agent.rules import RulePolicy
-from consumers.agent.situation import Situation, fold
+from consumers.agent.proposal import DecidingPolicy, Policy, Proposal
+from consumers.agent.replay import history
+from consumers.agent.situation import FOLDED_TYPES, TRIGGER_TYPES, Situation, fold
 from consumers.base import EventConsumer
 from ml.protocols import ModelSource
 from schemas.abtests import AbTestStart
 from schemas.catalogue import StreamName
 from schemas.common import ModelRef
-from schemas.decisions import Decision, RetrainReason, RetrainRequest
+from schemas.decisions import RetrainReason, RetrainRequest
 from schemas.envelope import Envelope, Payload, new_id
 from schemas.events import (
     AbTestStarted,
@@ -47,9 +51,6 @@ __all__ = ["DecisionAgent", "make_agent"]
 
 log = logging.getLogger(__name__)
 
-_TRIGGERS = frozenset(
-    {"drift.measured", "performance.measured", "model.compared", "abtest.concluded"}
-)
 _REASONS: dict[str, RetrainReason] = {
     "drift.measured": "drift",
     "performance.measured": "performance",
@@ -59,32 +60,20 @@ _REASONS: dict[str, RetrainReason] = {
 class DecisionAgent(EventConsumer):
     group: ClassVar[str] = "agent"
     streams = (StreamName.DRIFT, StreamName.MODELS, StreamName.ABTESTS, StreamName.DECISIONS)
-    event_types = frozenset(
-        {
-            "drift.measured",
-            "performance.measured",
-            "model.trained",
-            "model.compared",
-            "model.promoted",
-            "model.rolled_back",
-            "abtest.started",
-            "abtest.concluded",
-            "retrain.requested",
-        }
-    )
+    event_types = FOLDED_TYPES
     start_id: ClassVar[str] = "$"
 
     def __init__(
         self,
         settings: Settings,
         bus: RedisBus,
-        policy: Policy | None = None,
+        policy: Policy | DecidingPolicy | None = None,
         registry: ModelSource | None = None,
     ) -> None:
         self.settings = settings
         self.bus = bus
         self.source = settings.source("agent")
-        self.policy = policy or RulePolicy(settings)
+        self.policy = deciding(policy) if policy is not None else make_policy(settings)
         self.guards = Guards(settings)
         self.registry = registry
         self.situation = Situation(now=datetime.now(UTC))
@@ -93,9 +82,8 @@ class DecisionAgent(EventConsumer):
 
     async def start(self) -> None:
         since = datetime.now(UTC) - timedelta(days=self.settings.agent.history_days)
-        for stream in self.streams:
-            async for item in self.bus.replay(stream, since=since, types=self.event_types):
-                self._fold(item.event)
+        for event in await history(self.bus, since):
+            self._fold(event)
         log.info(
             "agent knows: champion v%s, challenger v%s, %d recent retrainings",
             self.situation.champion,
@@ -112,7 +100,7 @@ class DecisionAgent(EventConsumer):
         if event.id in self.folded:
             return  # replayed at start, or an event this agent published itself
         self._fold(event)
-        if event.type not in _TRIGGERS or event.source == self.source:
+        if event.type not in TRIGGER_TYPES or event.source == self.source:
             return
         if not await self.marks.claim(f"decided:{event.id}"):
             return  # another member, or an earlier delivery, already decided on it
@@ -123,23 +111,22 @@ class DecisionAgent(EventConsumer):
             raise
 
     async def decide(self, situation: Situation) -> DecisionMade:
-        proposal = self.policy.decide(situation)
-        final, blocked = self.guards.apply(proposal, situation)
+        """Decide, act, then record: a registry move that fails leaves no decision behind,
+        so the redelivered trigger is decided afresh instead of counting as acted on."""
+        payload = await deliberate(self.policy, self.guards, situation)
         decision = DecisionMade(
-            source=self.source,
-            correlation=situation.trigger_id or new_id(),
-            payload=Decision(
-                policy="rule" if self.policy.name == "rule" else "llm",
-                input_event_ids=situation.input_ids(),
-                action=final.action,
-                confidence=final.confidence,
-                rationale=final.rationale,
-                target_version=final.target_version,
-                blocked_by=blocked,
-            ),
+            source=self.source, correlation=situation.trigger_id or new_id(), payload=payload
         )
+        final = Proposal(
+            action=payload.action,
+            confidence=payload.confidence,
+            rationale=payload.rationale,
+            target_version=payload.target_version,
+        )
+        events = await self._act(final, situation, decision)
         await self.bus.publish(decision)
-        for event in await self._act(final, situation, decision):
+        self._fold(decision)
+        for event in events:
             await self.bus.publish(event)
             self._fold(cast(Event, event))
         return decision

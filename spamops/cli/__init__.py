@@ -10,6 +10,7 @@ from spamops.cli import (
     alert_commands,
     bus_commands,
     consume_commands,
+    decision_commands,
     ml_commands,
     scheduler_commands,
     schema_commands,
@@ -46,6 +47,7 @@ bus_commands.register(app)
 alert_commands.register(app)
 ml_commands.register(app)
 consume_commands.register(app)
+decision_commands.register(app)
 serve_commands.register(app)
 scheduler_commands.register(app)
 simulate_commands.register(app)

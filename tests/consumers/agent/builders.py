@@ -6,18 +6,21 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from schemas.abtests import AbTestConclusion
+from schemas.abtests import AbTestConclusion, AbTestStart, ArmStats
 from schemas.common import ClassificationMetrics, ModelRef
-from schemas.decisions import RetrainRequest
+from schemas.decisions import Action, Decision, RetrainRequest
 from schemas.events import (
     AbTestConcluded,
+    AbTestStarted,
+    DecisionMade,
     DriftMeasured,
     ModelCompared,
     ModelPromoted,
+    ModelRolledBack,
     PerformanceMeasured,
     RetrainRequested,
 )
-from schemas.models import EvaluationSet, McNemarResult, ModelComparison, Promotion
+from schemas.models import EvaluationSet, McNemarResult, ModelComparison, Promotion, Rollback
 from schemas.monitoring import DriftMeasurement, DriftStatistic, DriftToken, PerformanceMeasurement
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
@@ -109,6 +112,7 @@ def compared(
     mcc_gain: float = 0.02,
     p: float = 0.2,
     at: datetime = NOW,
+    fpr_delta: float = 0.0,
 ) -> ModelCompared:
     return ModelCompared(
         occurred_at=at,
@@ -117,7 +121,7 @@ def compared(
             champion=ref(champion, "champion"),
             challenger=ref(challenger, "challenger"),
             champion_metrics=metrics(mcc=0.9),
-            challenger_metrics=metrics(mcc=0.9 + mcc_gain),
+            challenger_metrics=metrics(mcc=0.9 + mcc_gain, ham_fpr=0.002 + fpr_delta),
             evaluation_sets=(EvaluationSet(name="heldout", n=1000),),
             mcnemar=McNemarResult(champion_only_correct=3, challenger_only_correct=6, p_value=p),
             decision=decision,
@@ -127,20 +131,86 @@ def compared(
     )
 
 
+def rolled_back(from_version: int, to_version: int, at: datetime = NOW) -> ModelRolledBack:
+    return ModelRolledBack(
+        occurred_at=at,
+        source="agent@t",
+        payload=Rollback(
+            model_name="spam-classifier",
+            from_version=from_version,
+            to_version=to_version,
+            reason="worse",
+            actor="agent",
+        ),
+    )
+
+
+def abtest_started(
+    champion: int, challenger: int, at: datetime = NOW, abtest_id: uuid.UUID | None = None
+) -> AbTestStarted:
+    return AbTestStarted(
+        occurred_at=at,
+        source="api@t",
+        payload=AbTestStart(
+            abtest_id=abtest_id or uuid.uuid4(),
+            champion=ref(champion, "champion"),
+            challenger=ref(challenger, "challenger"),
+            started_by="operator",
+        ),
+    )
+
+
+def decision_made(
+    action: Action, inputs: tuple[uuid.UUID, ...], at: datetime = NOW, target: int | None = None
+) -> DecisionMade:
+    """A decision on `inputs`, the first being its trigger (its correlation)."""
+    return DecisionMade(
+        occurred_at=at,
+        source="agent@other",
+        correlation=inputs[0] if inputs else uuid.uuid4(),
+        payload=Decision(
+            policy="rule",
+            input_event_ids=inputs,
+            action=action,
+            confidence=0.9,
+            rationale="earlier",
+            target_version=target,
+        ),
+    )
+
+
 def abtest_concluded(
-    winner: Literal["champion", "challenger", "none"], at: datetime = NOW
+    winner: Literal["champion", "challenger", "none"],
+    at: datetime = NOW,
+    challenger: int | None = None,
+    champion: int = 1,
+    abtest_id: uuid.UUID | None = None,
+    reason: Literal["significant", "max_duration", "stopped", "futility"] = "significant",
 ) -> AbTestConcluded:
+    """`challenger` puts the tested version into the arms' figures (None: no arms)."""
+    arms = (
+        ()
+        if challenger is None
+        else (
+            ArmStats(
+                variant="champion", model_version=champion, n=5000, errors=150, error_rate=0.03
+            ),
+            ArmStats(
+                variant="challenger", model_version=challenger, n=1250, errors=25, error_rate=0.02
+            ),
+        )
+    )
     return AbTestConcluded(
         occurred_at=at,
         source="abtest@t",
         payload=AbTestConclusion(
-            abtest_id=uuid.uuid4(),
+            abtest_id=abtest_id or uuid.uuid4(),
             winner=winner,
-            reason="significant",
+            reason=reason,
             effect=-0.01,
             ci_low=-0.02,
             ci_high=-0.005,
             p_value=0.01,
-            arms=(),
+            arms=arms,
         ),
     )
