@@ -31,6 +31,7 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bus.codec import decode_fields
+from bus.correlation import correlation_id
 from bus.deadletter import DeadLetters
 from bus.idempotency import DoneMarks
 from bus.keys import Keys
@@ -88,9 +89,12 @@ class Consumer:
         dedupe: bool = True,
         start_id: str = "0",
         batch_handler: BatchHandler | None = None,
+        observe: Callable[[float], None] | None = None,
     ) -> None:
         self.redis = redis
         self.batch_handler = batch_handler
+        self.observe = observe
+        """Called with each handling's duration in seconds (metrics)."""
         self.keys = keys
         self.group = group
         self.name = name
@@ -224,7 +228,9 @@ class Consumer:
                 if entry.fields is None:  # trimmed away while pending (Redis 6.2 reports it)
                     await self.redis.xack(stream, self.group, eid)
                 elif entry.deliveries > self.settings.max_deliveries:
-                    error = await self.redis.hget(self.keys.last_error(self.group), eid)
+                    error = await self.redis.hget(
+                        self.keys.last_error(self.group), _error_field(stream, eid)
+                    )
                     reason = text(error) if error else "delivered too often (consumer crash?)"
                     await self._dead_letter(entry, reason)
                 else:
@@ -249,10 +255,10 @@ class Consumer:
         if self.dedupe and to_handle:
             to_handle, repeated = _first_of_each_event(to_handle)
             seen = await self._already_done(to_handle)
-            duplicates = repeated + [e for e in to_handle if e.entry_id in seen]
+            duplicates = repeated + [e for e in to_handle if (e.stream, e.entry_id) in seen]
             self.counters.duplicates += len(duplicates)
             to_ack.extend(duplicates)
-            to_handle = [e for e in to_handle if e.entry_id not in seen]
+            to_handle = [e for e in to_handle if (e.stream, e.entry_id) not in seen]
         results = await self._call_all(to_handle)
         done = [e for e, error in zip(to_handle, results, strict=True) if error is None]
         await self._commit(done, to_ack)
@@ -281,19 +287,25 @@ class Consumer:
     async def _call(self, entry: _Entry) -> BaseException | None:
         assert entry.event is not None
         async with self._semaphore:
+            token = correlation_id.set(str(entry.event.correlation))
             started = time.perf_counter()
             try:
                 await self.handler(entry.event)
             except Exception as exc:
                 return exc
             finally:
-                self.counters.handle_seconds += time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                self.counters.handle_seconds += elapsed
+                if self.observe is not None:
+                    self.observe(elapsed)
+                correlation_id.reset(token)
         return None
 
-    async def _already_done(self, entries: list[_Entry]) -> set[str]:
+    async def _already_done(self, entries: list[_Entry]) -> set[tuple[str, str]]:
         async with self._bounded():
             flags = await self.marks.seen([str(e.event.id) for e in entries if e.event is not None])
-        return {e.entry_id for e, flag in zip(entries, flags, strict=True) if flag}
+        # Entry ids are unique per stream only: two streams can hold the same id.
+        return {(e.stream, e.entry_id) for e, flag in zip(entries, flags, strict=True) if flag}
 
     async def _commit(self, done: list[_Entry], ack_only: list[_Entry]) -> None:
         """Mark handled event ids done and XACK, atomically (one MULTI)."""
@@ -326,7 +338,9 @@ class Consumer:
         else:
             async with self._bounded():
                 await self.redis.hset(
-                    self.keys.last_error(self.group), entry.entry_id, reason[:4000]
+                    self.keys.last_error(self.group),
+                    _error_field(entry.stream, entry.entry_id),
+                    reason[:4000],
                 )
 
     async def _dead_letter(self, entry: _Entry, reason: str) -> None:
@@ -382,3 +396,8 @@ def _first_of_each_event(entries: list[_Entry]) -> tuple[list[_Entry], list[_Ent
         else:
             first[entry.event.id] = entry
     return list(first.values()), repeats
+
+
+def _error_field(stream: str, entry_id: str) -> str:
+    """Key of an entry's last error: entry ids repeat across streams, so both are needed."""
+    return f"{stream}|{entry_id}"

@@ -62,7 +62,7 @@ class DeadLetters:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.xadd(record.stream, record.fields)  # type: ignore[arg-type]
             pipe.xack(stream, group, entry_id)
-            pipe.hdel(self.keys.last_error(group), entry_id)
+            pipe.hdel(self.keys.last_error(group), f"{stream}|{entry_id}")
             await pipe.execute()
 
     async def list(self, limit: int = 50) -> list[StoredDeadLetter]:

@@ -214,3 +214,21 @@ async def test_batches_go_to_the_batch_handler_and_poison_falls_back(fake_bus: R
     await fake_bus.publish_many(events[3:])
     await run_until(c, lambda: _true(len(singles.seen) == 2 and c.counters.deadlettered == 1))
     assert {e.id for e in singles.seen} == {events[4].id, events[5].id}
+
+
+async def test_entry_ids_repeat_across_streams_without_hiding_events(fake_bus: RedisBus) -> None:
+    """Pipelined writes to two streams in one millisecond get the same entry id: a duplicate
+    in one stream must not make the other stream's new event look already handled."""
+    first, dup_of_first, other = factories.retrain(), None, factories.alert()
+    decisions, alerts = (fake_bus.keys.stream(s) for s in (StreamName.DECISIONS, StreamName.ALERTS))
+    await fake_bus.redis.xadd(decisions, encode_event(first), id="5-0")  # type: ignore[arg-type]
+    rec = Recorder()
+    c = fake_bus.consumer(
+        group="g", name="c", streams=[StreamName.DECISIONS, StreamName.ALERTS], handler=rec
+    )
+    await run_until(c, lambda: _true(len(rec.seen) == 1))
+    dup_of_first = encode_event(first)
+    await fake_bus.redis.xadd(decisions, dup_of_first, id="6-0")  # type: ignore[arg-type]
+    await fake_bus.redis.xadd(alerts, encode_event(other), id="6-0")  # type: ignore[arg-type]
+    await run_until(c, lambda: _true(len(rec.seen) == 2))
+    assert [e.id for e in rec.seen] == [first.id, other.id] and c.counters.duplicates == 1
