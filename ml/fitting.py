@@ -182,7 +182,11 @@ def fit_candidate(
     seconds["compile"] = time.perf_counter() - start
     start = time.perf_counter()
     profile = build_profile(
-        data.train_texts, float(data.y_train.mean()), p_test.tolist(), threshold
+        data.train_texts,
+        float(data.y_train.mean()),
+        p_test.tolist(),
+        threshold,
+        oof_scores=cv.oof.tolist(),
     )
     seconds["profile"] = time.perf_counter() - start
     return FittedModel(spec, pipeline, scorer, cv, heldout, profile, seconds)

@@ -2,9 +2,15 @@
 
 Drift is measured against the data the serving model was trained on, so the reference
 travels with the model: hashed-token counts (Jensen-Shannon distance, OOV rate), the
-per-message shape statistics (PSI / KS), and the spam-probability distribution on the
-held-out split (output drift). `thresholds` starts empty; the drift consumer calibrates
-it on reference data to a target false-alarm rate and stores it back.
+per-message shape statistics (KS), and the spam-probability distribution on the held-out
+split (output drift).
+
+Version 2 adds what calibration and the domain classifier need, per training message: its
+hashed tokens and its out-of-fold spam probability (from the training CV, i.e. a score of a
+message the scoring model had not seen). With them the drift consumer can resample clean
+windows that behave like unseen traffic (`ml.drift.calibration`). `thresholds` stays empty:
+calibrated thresholds depend on the monitoring settings (window size, target false-alarm
+rate), so the consumer computes them once per model version and caches them (docs/monitoring.md).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ class ShapeSamples(BaseModel):
 class ReferenceProfile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    version: int = 1
+    version: int = 2
     created_at: AwareDatetime = Field(default_factory=utcnow)
     hash_buckets: int = HASH_BUCKETS
     messages: int = Field(ge=0, description="Reference (training) messages profiled.")
@@ -53,6 +59,20 @@ class ReferenceProfile(BaseModel):
     thresholds: dict[str, float] = Field(
         default_factory=dict, description="Calibrated drift thresholds, filled in later."
     )
+    message_tokens: list[list[int]] = Field(
+        default_factory=list,
+        description="Hashed token ids of every reference message (same order as `shapes`).",
+    )
+    message_scores: list[float] = Field(
+        default_factory=list,
+        description="Out-of-fold spam probability of every reference message (training CV).",
+    )
+
+    @property
+    def calibratable(self) -> bool:
+        """Whether it carries the per-message data drift calibration needs (version 2+)."""
+        n = self.messages
+        return n > 0 and len(self.message_tokens) == n and len(self.message_scores) == n
 
     def oov_rate(self, hashes: Iterable[int]) -> float:
         """Share of token occurrences whose id never occurred in the reference."""
@@ -80,17 +100,28 @@ def build_profile(
     heldout_scores: Sequence[float],
     threshold: float,
     *,
+    oof_scores: Sequence[float] | None = None,
     created_at: datetime | None = None,
 ) -> ReferenceProfile:
-    """Profile the training messages and the held-out score distribution."""
+    """Profile the training messages and the held-out score distribution.
+
+    `oof_scores`: the out-of-fold spam probability of each training message; without them
+    the profile cannot be calibrated for drift (`calibratable` is False).
+    """
+    if oof_scores is not None and len(oof_scores) != len(reference_texts):
+        raise ValueError(
+            f"{len(oof_scores)} out-of-fold scores for {len(reference_texts)} messages"
+        )
     normalizer = reference_normalizer()
     counts: Counter[int] = Counter()
     names: dict[int, str] = {}
+    per_message: list[list[int]] = []
     length, tokens, digits, urls, upper = [], [], [], [], []
     for text in reference_texts:
         words = normalizer.tokens(text)
-        for word in words:
-            h = hash_token(word)
+        ids = [hash_token(word) for word in words]
+        per_message.append(ids)
+        for word, h in zip(words, ids, strict=True):
             counts[h] += 1
             names.setdefault(h, word)
         shape = shape_of(text, len(words))
@@ -112,4 +143,6 @@ def build_profile(
         threshold=threshold,
         label_spam_rate=reference_spam_rate,
         predicted_spam_rate=sum(s >= threshold for s in scores) / len(scores) if scores else 0.0,
+        message_tokens=per_message,
+        message_scores=[float(s) for s in oof_scores] if oof_scores is not None else [],
     )
