@@ -27,7 +27,7 @@ from store.errors import StoreError, StoreNotEmptyError, StoreUnavailableError
 from store.migrate import upgrade
 from store.projection import Projection
 from store.rows import PROJECTED_STREAMS, PROJECTED_TYPES
-from store.tables import Base
+from store.tables.base import projection_tables
 
 __all__ = ["RebuildReport", "rebuild", "row_counts", "stream_events", "wipe"]
 
@@ -49,14 +49,14 @@ def row_counts(engine: Engine) -> dict[str, int]:
     with read_session(engine) as session:
         return {
             table.name: int(session.scalar(select(func.count()).select_from(table)) or 0)
-            for table in Base.metadata.sorted_tables
+            for table in projection_tables()
         }
 
 
 def wipe(engine: Engine) -> None:
     """Delete every projected row (the schema stays)."""
     with write_session(engine) as session:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(projection_tables()):
             session.execute(delete(table))
 
 

@@ -11,11 +11,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Double, MetaData, String, Uuid
+from sqlalchemy import JSON, DateTime, Dialect, Double, MetaData, String, Table, Uuid
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["NAMING_CONVENTION", "Base", "UTCDateTime"]
+__all__ = ["NAMING_CONVENTION", "Base", "UTCDateTime", "projection_tables"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -43,6 +43,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def projection_tables() -> list[Table]:
+    """The tables rebuilt from the streams, dependencies first: every table except those
+    marked `info={"projection": False}` (the audit log, API keys)."""
+    return [t for t in Base.metadata.sorted_tables if t.info.get("projection", True)]
 
 
 class Base(DeclarativeBase):

@@ -11,7 +11,7 @@ from schemas.envelope import Envelope
 from schemas.events import Event
 from store.engine import read_session
 from store.projection import Projection
-from store.tables import Base
+from store.tables.base import projection_tables
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
@@ -20,7 +20,7 @@ def snapshot(engine: Engine) -> Snapshot:
     """Every row of every projection table, ordered by primary key."""
     out: Snapshot = {}
     with read_session(engine) as session:
-        for table in Base.metadata.sorted_tables:
+        for table in projection_tables():
             query = select(table).order_by(*table.primary_key.columns)
             out[table.name] = [tuple(row) for row in session.execute(query)]
     return out
