@@ -20,7 +20,11 @@ class AbTestStart(Payload):
     mode: Literal["split", "shadow"] = "split"
     split: float = Field(default=0.2, gt=0, lt=1, description="Share of traffic to challenger.")
     routing_key: Literal["client_id", "request_id"] = "client_id"
-    min_samples: int = Field(default=1000, ge=1)
+    min_samples: int = Field(
+        default=1000,
+        ge=1,
+        description="Labelled samples each arm needs before the test may conclude.",
+    )
     min_effect: float = Field(default=0.01, gt=0, lt=1)
     alpha: float = Field(default=0.05, gt=0, lt=1)
     max_duration_s: int = Field(default=7 * 24 * 3600, ge=1)
@@ -36,6 +40,10 @@ class ArmStats(Payload):
     spam_recall: float | None = Field(default=None, ge=0, le=1)
     ham_fpr: float | None = Field(default=None, ge=0, le=1)
     latency_p50_ms: float | None = Field(default=None, ge=0)
+    latency_p95_ms: float | None = Field(default=None, ge=0)
+    predictions: int | None = Field(
+        default=None, ge=0, description="Predictions this arm made (labelled or not)."
+    )
 
 
 class AbTestUpdate(Payload):
@@ -43,6 +51,11 @@ class AbTestUpdate(Payload):
     arms: tuple[ArmStats, ...]
     p_value: float = Field(ge=0, le=1, description="Always-valid p-value of the sequential test.")
     planned_samples: int = Field(ge=0)
+    effect: float | None = Field(
+        default=None, description="Challenger error rate minus champion error rate."
+    )
+    ci_low: float | None = Field(default=None, description="Always-valid interval of effect.")
+    ci_high: float | None = None
 
 
 class AbTestConclusion(Payload):
@@ -54,3 +67,4 @@ class AbTestConclusion(Payload):
     ci_high: float
     p_value: float = Field(ge=0, le=1)
     arms: tuple[ArmStats, ...]
+    planned_samples: int | None = Field(default=None, ge=0)
