@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
 from api.errors import install_error_handlers
 from api.limits import BodyLimit
 from api.routes import api_router
+from api.security.access import AccessLog
 from api.services import open_services
 from bus.bus import RedisBus
 from ml.protocols import ModelSource
@@ -41,13 +43,25 @@ def create_app(
         finally:
             await services.close()
 
+    docs = settings.api.docs if settings.api.docs is not None else settings.env != "production"
     app = FastAPI(
         title="spamops",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    if settings.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+        )
+    app.add_middleware(AccessLog, source=settings.source("api"))
     install_error_handlers(app)
     app.include_router(api_router)
     return app

@@ -109,6 +109,7 @@ class ModelFollower:
 
     async def reload(self, version: int) -> None:
         model = await asyncio.to_thread(self.source.load_version, version)
+        await asyncio.to_thread(model.analyse, "warm-up before the swap")
         self.holder.swap(model)
         self.reloads += 1
         if self.on_swap is not None:

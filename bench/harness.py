@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import secrets
 import socket
 import statistics
 import sys
@@ -17,6 +19,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def parse_args(description: str, argv: Sequence[str] | None = None) -> argparse.Namespace:
+    # Benchmarks run with SPAMOPS_ENV=test, where the default JWT secret is refused.
+    os.environ.setdefault("SPAMOPS_AUTH__JWT_SECRET", secrets.token_urlsafe(48))
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--quick", action="store_true", help="finish within 60 s, same keys")
     parser.add_argument("--redis-url", default=None, help="default: 127.0.0.1:6379 or embedded")

@@ -60,11 +60,13 @@ def _messages(env: dict[str, str], n: int = 200) -> list[str]:
     return list(texts[:: max(len(texts) // n, 1)])[:n]
 
 
-def _lua(bodies: list[str], path: Path) -> Path:
+def _lua(bodies: list[str], path: Path, token: str | None = None) -> Path:
     items = ",\n".join(json.dumps(b) for b in bodies)
+    auth = f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else ""
     path.write_text(
         'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-        f"local bodies = {{\n{items}\n}}\nlocal i = 0\n"
+        + auth
+        + f"local bodies = {{\n{items}\n}}\nlocal i = 0\n"
         "request = function()\n  i = i % #bodies + 1\n"
         "  return wrk.format(nil, nil, nil, bodies[i])\nend\n"
     )
@@ -73,7 +75,7 @@ def _lua(bodies: list[str], path: Path) -> Path:
 
 @contextlib.contextmanager
 def _process(
-    cmd: list[str], env: dict[str, str], url: str, log: Path
+    cmd: list[str], env: dict[str, str], url: str, log: Path, token: str | None = None
 ) -> Iterator[tuple[subprocess.Popen[bytes], float]]:
     """Start a server; yield it and its start-up time to the first 200 on `url`."""
     started = time.perf_counter()
@@ -87,7 +89,8 @@ def _process(
             if proc.poll() is not None:
                 raise RuntimeError(f"{cmd[0]} exited: {log.read_text()[-2000:]}")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=1).status_code == 200:
+                headers = {"Authorization": f"Bearer {token}"} if token else {}
+                if httpx.get(url, timeout=1, headers=headers).status_code == 200:
                     break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{cmd} did not become ready: {log.read_text()[-2000:]}")
@@ -173,7 +176,11 @@ def run(quick: bool, redis_url: str) -> dict[str, Any]:
     py = sys.executable
     subprocess.run([py, "-m", "spamops", "train"], env=env, check=True, stdout=subprocess.DEVNULL)
     bodies = _messages(env)
-    predict_lua = _lua([json.dumps({"message": m}) for m in bodies], root / "predict.lua")
+    from api.security.tokens import issue_token
+    from spamops.settings import Settings
+
+    token = issue_token(Settings(_env_file=None).auth, "bench", "admin", ttl_s=86_400)
+    predict_lua = _lua([json.dumps({"message": m}) for m in bodies], root / "predict.lua", token)
     mlflow_lua = _lua(
         [json.dumps({"dataframe_split": {"columns": ["text"], "data": [[m]]}}) for m in bodies],
         root / "mlflow.lua",
@@ -246,7 +253,7 @@ def run(quick: bool, redis_url: str) -> dict[str, Any]:
     port = free_port()
     serve = [py, "-m", "spamops.asgi", "--port", str(port)]
     ready = f"http://127.0.0.1:{port}/ready"
-    with _process(serve, env, ready, root / "spamops.log") as (proc, _):
+    with _process(serve, env, ready, root / "spamops.log", token) as (proc, _):
         result["spamops"] = _load(
             "spamops", f"http://127.0.0.1:{port}/predict", predict_lua, seconds
         )
@@ -254,7 +261,7 @@ def run(quick: bool, redis_url: str) -> dict[str, Any]:
         result["batch_msgs_per_s"] = round(batch["rps"] * 100)
         result["rss_mb"] = _rss_mb(proc.pid)
     # Start-up to the first 200 on /predict with the model already in the local cache.
-    with _process(serve, env, ready, root / "spamops-restart.log") as (_, startup):
+    with _process(serve, env, ready, root / "spamops-restart.log", token) as (_, startup):
         result["startup_s"] = round(startup, 2)
     shutil.rmtree(root, ignore_errors=True)
     s64, m64 = result["spamops"]["64"]["rps"], result["mlflow"]["64"]["rps"]

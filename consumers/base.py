@@ -11,6 +11,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
+from prometheus_client import CollectorRegistry
+
 from schemas.catalogue import StreamName
 from schemas.events import Event
 
@@ -27,6 +29,9 @@ class EventConsumer(ABC):
     """Where a new group starts: "0" replays what the streams still hold, "$" only new."""
     tick_interval_s: float | None = None
     """If set, the runner calls `tick()` this often (closing aged windows, timers)."""
+    metrics: CollectorRegistry | None = None
+    """Set by the runner before `start()` when the process serves metrics: a consumer may
+    register its own (drift statistics, retraining durations, ...) here."""
 
     async def start(self) -> None:  # noqa: B027 - optional hook
         """Open resources before the first event."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -67,12 +68,30 @@ class Retrainer(EventConsumer):
         self.bus = bus
         self.source = settings.source("retrainer")
         self.completed = 0
+        self._runs: Any = None
+        self._duration: Any = None
         self._engine: Any = None
         self._registry: Any = None
 
     async def start(self) -> None:
         from ml.registry import ModelRegistry
         from store.engine import create_store_engine
+
+        if self.metrics is not None:
+            from prometheus_client import Counter, Histogram
+
+            self._runs = Counter(
+                "spamops_retrainings",
+                "Retraining runs by outcome.",
+                ["outcome"],
+                registry=self.metrics,
+            )
+            self._duration = Histogram(
+                "spamops_retraining_duration_seconds",
+                "Time of one retraining run.",
+                registry=self.metrics,
+                buckets=(5, 10, 20, 30, 60, 120, 300, 600, 1800),
+            )
 
         self._engine = create_store_engine(self.settings)
         self._registry = ModelRegistry(self.settings)
@@ -97,14 +116,23 @@ class Retrainer(EventConsumer):
             progress: dict[Any, str] = {text(k): text(v) for k, v in stored.items()}
             if progress.get("done"):
                 return
+            started = time.perf_counter()
             try:
-                await self._run(event, key, progress)
+                outcome = await self._run(event, key, progress)
             except Exception as exc:
+                self._count("failed", started)
                 await self._failed(event, exc)
                 raise
+        self._count(outcome, started)
         self.completed += 1
 
-    async def _run(self, event: RetrainRequested, key: str, progress: dict[Any, str]) -> None:
+    def _count(self, outcome: str, started: float) -> None:
+        if self._runs is not None:
+            self._runs.labels(outcome).inc()
+            self._duration.observe(time.perf_counter() - started)
+
+    async def _run(self, event: RetrainRequested, key: str, progress: dict[Any, str]) -> str:
+        """Train, compare, promote (resuming from `progress`); the outcome's name."""
         redis = self.bus.redis
         if "version" not in progress:
             data = await asyncio.to_thread(self._data)
@@ -122,7 +150,7 @@ class Retrainer(EventConsumer):
         version = int(progress["version"])
         if progress.get("alias") == "champion":  # the first model: nothing to compare with
             await redis.hset(key, "done", "1")
-            return
+            return "first"
         if "comparison" not in progress:
             verdict = await asyncio.to_thread(self._compare, version, event)
             compared = ModelCompared(
@@ -157,6 +185,7 @@ class Retrainer(EventConsumer):
             await redis.hset(key, "promoted", "1")
         await redis.hset(key, "done", "1")
         await redis.expire(key, 30 * 24 * 3600)
+        return "promoted" if progress["decision"] == "promote" else "kept"
 
     def _data(self) -> _Data:
         from store.engine import read_session

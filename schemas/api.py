@@ -12,6 +12,8 @@ from schemas.common import ClassificationMetrics, Label, ModelRef, Variant
 from schemas.decisions import RetrainReason
 
 __all__ = [
+    "AbTestAccepted",
+    "AbTestRequest",
     "BatchItem",
     "BatchPredictRequest",
     "BatchPredictResponse",
@@ -158,6 +160,33 @@ class EventOut(BaseModel):
 class EventPage(BaseModel):
     events: list[EventOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+
+
+class AbTestRequest(_In):
+    """Unset figures take the deployment's defaults (SPAMOPS_ABTEST__*)."""
+
+    challenger_version: int = Field(ge=1, le=2**31 - 1)
+    split: float | None = Field(default=None, gt=0, lt=1, description="Share to the challenger.")
+    routing_key: Literal["client_id", "request_id"] = "client_id"
+    mode: Literal["split", "shadow"] = "split"
+    min_samples: int | None = Field(
+        default=None, ge=1, le=10_000_000, description="Labelled samples per arm before concluding."
+    )
+    min_effect: float | None = Field(default=None, gt=0, lt=1)
+    alpha: float | None = Field(default=None, gt=0, lt=0.5)
+    max_duration_s: int | None = Field(default=None, ge=60, le=365 * 24 * 3600)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"challenger_version": 4, "split": 0.2, "routing_key": "client_id"}]
+        },
+    )
+
+
+class AbTestAccepted(BaseModel):
+    abtest_id: UUID
+    event_id: UUID
 
 
 class ReadyOut(BaseModel):

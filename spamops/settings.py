@@ -31,6 +31,7 @@ __all__ = [
     "AlertSeverity",
     "ApiSettings",
     "BusSettings",
+    "DashboardSettings",
     "EmailAlertSettings",
     "Environment",
     "ModelSettings",
@@ -143,6 +144,48 @@ class ApiSettings(_Group):
     """A full batch (1,000 × 5,000 characters of JSON) fits; anything larger is a 413."""
     max_events_page: PositiveInt = 1_000
     model_reload_backoff_s: float = Field(default=2.0, gt=0)
+    cors_origins: list[str] = []
+    """Closed by default: browsers on other origins may not call the API."""
+    docs: bool | None = None
+    """Serve /docs and /openapi.json; default: only in development and test."""
+
+
+DEV_JWT_SECRET = "spamops-development-secret-do-not-use-in-production"  # noqa: S105
+
+
+class UserConfig(_Group):
+    """A principal that may log in at POST /auth/token (password hashed with scrypt)."""
+
+    password_hash: str = Field(pattern=r"^scrypt\$")
+    role: Literal["predict", "feedback", "operator", "auditor", "admin"]
+
+
+class AuthSettings(_Group):
+    """JWT and API-key authentication, roles and rate limits (docs/security.md)."""
+
+    jwt_algorithm: Literal["HS256", "RS256"] = "HS256"
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    """HS256 signing secret (>= 32 bytes); refused outside development if default or short."""
+    jwt_previous_secrets: list[SecretStr] = []
+    """Still accepted for verification while tokens signed with them expire (rotation)."""
+    jwt_private_key_file: Path | None = None
+    """RS256: PEM private key that signs tokens (only where tokens are issued)."""
+    jwt_public_key_files: list[Path] = []
+    """RS256: PEM public keys accepted for verification (the current one and older ones)."""
+    issuer: str = "spamops"
+    audience: str = "spamops-api"
+    token_ttl_s: PositiveInt = 3600
+    users: dict[str, UserConfig] = {}
+    """Log-in principals, e.g. SPAMOPS_AUTH__USERS='{"ops": {"password_hash": "scrypt$...",
+    "role": "operator"}}' (hash with `spamops users hash-password`)."""
+    api_key_cache_s: float = Field(default=30.0, ge=0)
+    """How long a verified API key is trusted before its record is read again (revocation
+    takes effect within this time)."""
+    rate_limit_per_s: float = Field(default=5000.0, gt=0)
+    """Per principal; one SMS gateway key may well send thousands a second."""
+    rate_limit_burst: float = Field(default=10000.0, gt=0)
+    rate_limit_lease: PositiveInt = 50
+    """Tokens a replica takes from the shared Redis bucket at once (fewer Redis calls)."""
 
 
 class StoreSettings(_Group):
@@ -170,6 +213,14 @@ class MonitoringSettings(_Group):
     """A window older than this is closed early (if it has the minimum size)."""
     target_false_alarm: float = Field(default=0.01, gt=0, lt=1)
     """Drift thresholds are calibrated so that clean windows alarm at this rate."""
+    drift_calibration_windows: PositiveInt = 400
+    """Clean windows resampled per calibrated window size (once per model version)."""
+    drift_reference_sample: PositiveInt = 1000
+    """Reference messages the drift domain classifier compares each window with."""
+    drift_top_tokens: int = Field(default=10, ge=0)
+    """Tokens named in a drifted window's `drift.measured`."""
+    drift_examples: int = Field(default=3, ge=0)
+    """Example window messages in `drift.measured` (none when events are redacted)."""
     performance_window: PositiveInt = 200
     performance_min_window: PositiveInt = 30
     join_ttl_s: PositiveInt = 3 * 24 * 3600
@@ -204,13 +255,20 @@ class AgentSettings(_Group):
     llm_timeout_s: float = Field(default=20.0, gt=0)
     """Bound on one whole LLM decision (every model turn and tool call); then the rules decide."""
     llm_temperature: float | None = Field(default=0.0, ge=0, le=2)
-    """None: the provider's default (some reasoning models accept no other)."""
+    """`none`: the provider's default (some reasoning models accept no other)."""
     llm_max_steps: PositiveInt = 12
     """Model turns one LLM decision may take (read tools, an action tool, the answer)."""
     rollback_window_s: float = Field(default=24 * 3600.0, ge=0)
     """A champion this new whose quality falls below the floor is rolled back, not retrained."""
     history_days: float = Field(default=2.0, gt=0)
     """How much history the agent replays at start to rebuild what it knows."""
+
+    @field_validator("llm_temperature", mode="before")
+    @classmethod
+    def _provider_default(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+            return None
+        return value
 
     @model_validator(mode="after")
     def _model_for_llm(self) -> AgentSettings:
@@ -303,6 +361,51 @@ class AlertSettings(_Group):
     """Base of runbook links in alert bodies, e.g. the file's URL in your Git host."""
 
 
+class DashboardSettings(_Group):
+    """The Streamlit dashboard (`spamops dashboard`): the API it reads, as whom, how often.
+
+    The dashboard talks to the API over HTTP only. Give it a bearer token (a JWT with the
+    operator role, e.g. from POST /auth/token) or an API key; without either it offers a
+    sign-in form. Both are secrets: never logged, never shown.
+    """
+
+    api_url: str = "http://127.0.0.1:8000"
+    token: SecretStr | None = None
+    """Sent as `Authorization: Bearer <token>`."""
+    api_key: SecretStr | None = None
+    """Sent as `X-API-Key: <key>` (when no token is set)."""
+    timeout_s: float = Field(default=5.0, gt=0)
+    """Bound on one API call; a slower API is shown as unreachable, not as a hung page."""
+    refresh_s: float = Field(default=2.0, ge=0.5, le=3600)
+    """How often the Live page fetches new predictions (the rest refresh on interaction)."""
+    live_rows: int = Field(default=50, ge=1, le=1000)
+    """Predictions the Live page keeps on screen."""
+    host: str = "127.0.0.1"
+    port: int = Field(default=8501, ge=1, le=65535)
+
+
+class AbTestSettings(_Group):
+    """A/B tests: defaults of a new test, and the evaluator (docs/abtesting.md)."""
+
+    split: float = Field(default=0.2, gt=0, lt=1)
+    """Default share of traffic routed to the challenger."""
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    """Default false-winner rate the sequential test guarantees, however often it is read."""
+    min_effect: float = Field(default=0.01, gt=0, lt=1)
+    """Default smallest difference of error rates worth acting on (plans and futility)."""
+    min_samples: PositiveInt = 1000
+    """Default labelled samples each arm needs before a test may conclude."""
+    max_duration_s: PositiveInt = 7 * 24 * 3600
+    power: float = Field(default=0.8, gt=0, lt=1)
+    """Power the planned sample size aims for at the minimum effect."""
+    baseline_error_rate: float = Field(default=0.02, gt=0, lt=1)
+    """Planning assumption (champion error rate, shadow disagreement rate) until measured."""
+    update_interval_s: float = Field(default=60.0, gt=0)
+    """How often each running test publishes `abtest.updated`."""
+    tick_interval_s: float = Field(default=5.0, gt=0)
+    """How often the evaluator checks deadlines and due updates."""
+
+
 class Settings(BaseSettings):
     """Everything configurable. Defaults run the whole system on one machine."""
 
@@ -326,6 +429,10 @@ class Settings(BaseSettings):
     """Default: a SQLite-backed MLflow store in the data directory."""
     stream_prefix: str = "spamops:"
     event_text: Literal["full", "redacted"] = "full"
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    """Consumers and the scheduler serve Prometheus /metrics on this port (None: off)."""
     instance: str = Field(default_factory=socket.gethostname)
     """Host or replica name stamped into every event's `source`."""
 
@@ -334,10 +441,29 @@ class Settings(BaseSettings):
     model: ModelSettings = ModelSettings()
     store: StoreSettings = StoreSettings()
     api: ApiSettings = ApiSettings()
+    auth: AuthSettings = AuthSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
     retrain: RetrainSettings = RetrainSettings()
     agent: AgentSettings = AgentSettings()
     alerts: AlertSettings = AlertSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+    abtest: AbTestSettings = AbTestSettings()
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        """Outside development, a default or short JWT secret is a hole, not a default."""
+        secret = self.auth.jwt_secret.get_secret_value()
+        if (
+            self.env != "development"
+            and self.auth.jwt_algorithm == "HS256"
+            and (secret == DEV_JWT_SECRET or len(secret.encode()) < 32)
+        ):
+            raise ValueError(
+                f"SPAMOPS_ENV={self.env} needs SPAMOPS_AUTH__JWT_SECRET set to a random secret "
+                "of at least 32 bytes (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`); the development default is refused"
+            )
+        return self
 
     def source(self, component: str) -> str:
         """The `source` of events a component produces, e.g. `api@host-1`."""

@@ -8,6 +8,7 @@ else an embedded redis-server started for the session. Every test gets its own k
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -39,6 +40,12 @@ FAST_BUS = BusSettings(
     reconnect_backoff_max_ms=400,
     socket_timeout_s=2.0,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Outside development the service refuses the default JWT secret: give the test session
+    # (and every process it starts) a random one. Tests that need a known one set their own.
+    os.environ.setdefault("SPAMOPS_AUTH__JWT_SECRET", secrets.token_urlsafe(48))
 
 
 def _answers(host: str, port: int) -> bool:

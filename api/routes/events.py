@@ -12,13 +12,14 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from api.deps import BusDep, SettingsDep
 from api.errors import ApiError
+from api.security.guard import allow
 from bus.replay import valid_stream_id
 from schemas.api import EventOut, EventPage
 from schemas.catalogue import StreamName
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], dependencies=[allow("operator", "auditor")])
 
 Types = Annotated[list[str] | None, Query(alias="type", description="Only these event types.")]
 EntryId = Annotated[str | None, Query(pattern=r"^\d{1,20}-\d{1,20}$", description="Stream id.")]

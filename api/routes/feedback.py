@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.deps import ServicesDep
+from api.security.guard import allow
 from schemas.api import FeedbackAccepted, FeedbackRequest
 from schemas.events import FeedbackReceived
 from schemas.traffic import Feedback
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["feedback"])
+router = APIRouter(tags=["feedback"], dependencies=[allow("feedback")])
 
 
 @router.post("/feedback", status_code=status.HTTP_202_ACCEPTED, response_model=FeedbackAccepted)

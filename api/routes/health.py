@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from api.deps import ServicesDep
+from api.security.guard import allow
+from api.security.principal import ROLES
 from schemas.api import ReadyOut
 
 __all__ = ["router"]
@@ -18,7 +20,12 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", response_model=ReadyOut, responses={503: {"model": ReadyOut}})
+@router.get(
+    "/ready",
+    response_model=ReadyOut,
+    responses={503: {"model": ReadyOut}},
+    dependencies=[allow(*ROLES)],
+)
 async def ready(services: ServicesDep, response: Response) -> ReadyOut:
     """Readiness: a model is loaded and events are being published (or safely spooled).
 

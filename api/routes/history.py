@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.deps import ServicesDep
 from api.errors import ApiError
+from api.security.guard import allow
 from schemas.common import Severity
 from schemas.decisions import Action
 from store import queries
@@ -31,16 +32,16 @@ from store.records import (
     RetrainingRunRecord,
 )
 
-__all__ = ["router"]
+__all__ = ["read_store", "router"]
 
-router = APIRouter(tags=["history"])
+router = APIRouter(tags=["history"], dependencies=[allow("operator", "auditor")])
 
 T = TypeVar("T")
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Version = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-async def _read(services: ServicesDep, query: Callable[[Session], T]) -> T:
+async def read_store(services: ServicesDep, query: Callable[[Session], T]) -> T:
     def run() -> T:
         with read_session(services.store()) as session:
             return query(session)
@@ -65,7 +66,7 @@ def _aware(*moments: datetime | None) -> None:
 @router.get("/drift/latest", response_model=DriftWindowRecord)
 async def latest_drift(services: ServicesDep, model_version: Version = None) -> Any:
     """The newest drift window: every statistic, its threshold, the verdict, top tokens."""
-    record = await _read(
+    record = await read_store(
         services, lambda s: queries.latest_drift_window(s, model_version=model_version)
     )
     return _found(record, "no drift windows yet: send traffic to /predict")
@@ -81,7 +82,7 @@ async def drift(
 ) -> Any:
     """Drift windows in [since, until], oldest first."""
     _aware(since, until)
-    return await _read(
+    return await read_store(
         services,
         lambda s: queries.drift_windows(
             s, since=since, until=until, model_version=model_version, limit=limit
@@ -98,7 +99,7 @@ async def performance(
 ) -> Any:
     """Quality on labelled live traffic, per window and model version."""
     _aware(since)
-    return await _read(
+    return await read_store(
         services,
         lambda s: queries.performance_windows(
             s, since=since, model_version=model_version, limit=limit
@@ -109,14 +110,14 @@ async def performance(
 @router.get("/retraining/history", response_model=list[RetrainingRunRecord])
 async def retraining_history(services: ServicesDep, limit: Limit = 50) -> Any:
     """Retraining runs, newest first: why, what was trained, how it compared, the outcome."""
-    return await _read(services, lambda s: queries.retraining_history(s, limit=limit))
+    return await read_store(services, lambda s: queries.retraining_history(s, limit=limit))
 
 
 @router.get("/models/comparison", response_model=ComparisonRecord)
 async def latest_comparison(services: ServicesDep) -> Any:
     """The latest champion/challenger comparison: both metric sets, McNemar, the verdict."""
     name = services.settings.model.registered_name
-    record = await _read(services, lambda s: queries.latest_comparison(s, model_name=name))
+    record = await read_store(services, lambda s: queries.latest_comparison(s, model_name=name))
     return _found(record, "no comparison yet: one follows the first retraining")
 
 
@@ -124,7 +125,9 @@ async def latest_comparison(services: ServicesDep) -> Any:
 async def alias_history(services: ServicesDep, limit: Limit = 100) -> Any:
     """Every promotion and rollback, newest first."""
     name = services.settings.model.registered_name
-    return await _read(services, lambda s: queries.alias_history(s, model_name=name, limit=limit))
+    return await read_store(
+        services, lambda s: queries.alias_history(s, model_name=name, limit=limit)
+    )
 
 
 @router.get("/decisions", response_model=list[DecisionRecord])
@@ -136,7 +139,7 @@ async def decisions(
 ) -> Any:
     """The agent's decisions with their inputs and rationale, newest first."""
     _aware(since)
-    return await _read(
+    return await read_store(
         services, lambda s: queries.decisions(s, since=since, action=action, limit=limit)
     )
 
@@ -150,6 +153,6 @@ async def alerts(
 ) -> Any:
     """Alerts raised, with their delivery status per channel, newest first."""
     _aware(since)
-    return await _read(
+    return await read_store(
         services, lambda s: queries.alerts(s, since=since, severity=severity, limit=limit)
     )

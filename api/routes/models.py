@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, status
 
 from api.deps import ServicesDep
 from api.errors import ApiError
+from api.security.guard import allow
 from ml.errors import ModelNotFoundError, NoPreviousChampionError, RegistryError
 from schemas.api import ModelAction, ModelVersionOut, RetrainAccepted, RetrainRequestIn
 from schemas.decisions import RetrainRequest
@@ -45,7 +46,12 @@ def _registry_error(exc: RegistryError) -> ApiError:
     return ApiError(503, f"the model registry failed: {exc}")
 
 
-@router.get("/models", response_model=list[ModelVersionOut], responses=_REGISTRY_ERRORS)
+@router.get(
+    "/models",
+    response_model=list[ModelVersionOut],
+    responses=_REGISTRY_ERRORS,
+    dependencies=[allow("operator", "auditor")],
+)
 async def list_models(services: ServicesDep) -> list[ModelVersionOut]:
     """Every registered version with its aliases and key metrics, newest first."""
     try:
@@ -55,7 +61,12 @@ async def list_models(services: ServicesDep) -> list[ModelVersionOut]:
     return [_version_out(v) for v in versions]
 
 
-@router.post("/models/{version}/promote", response_model=ModelAction, responses=_REGISTRY_ERRORS)
+@router.post(
+    "/models/{version}/promote",
+    response_model=ModelAction,
+    responses=_REGISTRY_ERRORS,
+    dependencies=[allow("operator")],
+)
 async def promote(services: ServicesDep, version: int = Path(ge=1, le=2**31 - 1)) -> ModelAction:
     """Make VERSION the champion. Every API replica reloads it (event `model.promoted`)."""
     try:
@@ -78,7 +89,12 @@ async def promote(services: ServicesDep, version: int = Path(ge=1, le=2**31 - 1)
     )
 
 
-@router.post("/models/rollback", response_model=ModelAction, responses=_REGISTRY_ERRORS)
+@router.post(
+    "/models/rollback",
+    response_model=ModelAction,
+    responses=_REGISTRY_ERRORS,
+    dependencies=[allow("operator")],
+)
 async def rollback(services: ServicesDep) -> ModelAction:
     """Move `champion` back to the previous champion (event `model.rolled_back`)."""
     try:
@@ -101,7 +117,12 @@ async def rollback(services: ServicesDep) -> ModelAction:
     )
 
 
-@router.post("/retrain", status_code=status.HTTP_202_ACCEPTED, response_model=RetrainAccepted)
+@router.post(
+    "/retrain",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=RetrainAccepted,
+    dependencies=[allow("operator")],
+)
 async def retrain(services: ServicesDep, body: RetrainRequestIn | None = None) -> RetrainAccepted:
     """Ask the retrainer for a new challenger (event `retrain.requested`, reason manual)."""
     body = body or RetrainRequestIn()

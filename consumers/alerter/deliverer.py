@@ -24,7 +24,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from bus.bus import RedisBus
 from consumers.alerter.channels.base import Channel
@@ -80,8 +80,26 @@ class AlertDeliverer(EventConsumer):
         self.channel = channel or channel_named(settings.alerts, self.channel_name)
         self.ledger = AlertLedger(bus.redis, bus.keys, LEDGER, settings.bus.dedupe_ttl_s)
         self.counters = AlerterCounters()
+        self._latency: Any = None
+        self._delivered: Any = None
 
     async def start(self) -> None:
+        if self.metrics is not None:
+            from prometheus_client import Counter, Histogram
+
+            self._latency = Histogram(
+                "spamops_alert_delivery_seconds",
+                "From alert.raised to delivered, per channel.",
+                ["channel"],
+                registry=self.metrics,
+                buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            )
+            self._delivered = Counter(
+                "spamops_alerts_delivered",
+                "Alert deliveries.",
+                ["channel", "ok"],
+                registry=self.metrics,
+            )
         if self.channel is None:
             log.warning(
                 "%s: the %s channel is not configured, so this group only acknowledges alerts",
@@ -125,6 +143,10 @@ class AlertDeliverer(EventConsumer):
         if not await self.ledger.begin(event.id, channel.name, budget_s(channel.config) + 5):
             return None  # sent before a crash, or being sent by another member
         outcome = await deliver(channel, event)
+        if self._latency is not None:
+            since_raised = (datetime.now(UTC) - event.occurred_at).total_seconds()
+            self._latency.labels(channel.name).observe(since_raised)
+            self._delivered.labels(channel.name, str(outcome.ok).lower()).inc()
         if outcome.ok:
             await self.ledger.sent(event.id, channel.name)
             self.counters.delivered += 1

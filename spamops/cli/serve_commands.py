@@ -23,4 +23,4 @@ def register(app: typer.Typer) -> None:
         from spamops.asgi import serve as run
 
         settings = settings_of(ctx)  # each worker rebuilds its own from the same environment
-        run(host or settings.api.host, port or settings.api.port, workers)
+        run(host or settings.api.host, port or settings.api.port, workers, settings)

@@ -1,6 +1,8 @@
 """The projection tables (SQLAlchemy 2 declarative models) and their metadata."""
 
+from store.tables.audit import AuditHeadRow, AuditLogRow
 from store.tables.base import Base, UTCDateTime
+from store.tables.credentials import ApiKeyRow
 from store.tables.lifecycle import (
     AliasChangeRow,
     ComparisonRow,
@@ -17,6 +19,9 @@ __all__ = [
     "AlertDeliveryRow",
     "AlertRow",
     "AliasChangeRow",
+    "ApiKeyRow",
+    "AuditHeadRow",
+    "AuditLogRow",
     "Base",
     "ComparisonRow",
     "DecisionRow",

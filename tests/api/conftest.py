@@ -7,8 +7,14 @@ from fakeredis import FakeAsyncRedis, FakeServer
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.security.principal import Role
+from api.security.tokens import issue_token
 from spamops.settings import Settings
 from tests.api.doubles import MemoryRegistry
+
+
+def bearer(settings: Settings, role: Role, subject: str = "test") -> str:
+    return f"Bearer {issue_token(settings.auth, f'{subject}-{role}', role)}"
 
 
 @pytest.fixture
@@ -34,6 +40,7 @@ def make_client(
             registry=lambda: registry,
         )
         client = TestClient(app, raise_server_exceptions=False)
+        client.headers["Authorization"] = bearer(app_settings or settings, "admin")
         client.__enter__()
         clients.append(client)
         return client

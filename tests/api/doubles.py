@@ -56,6 +56,8 @@ class MemoryRegistry:
     champion: int | None = 1
     history: list[int] = field(default_factory=list)
     load_delay_s: float = 0.0
+    words: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Spam words per version: lets a test make one version better than another."""
     loads: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,7 +73,7 @@ class MemoryRegistry:
             threading.Event().wait(self.load_delay_s)
         with self.lock:
             self.loads += 1
-        return KeywordModel(version)
+        return KeywordModel(version, self.words.get(version, KeywordModel.spam_words))
 
     def versions(self) -> list[VersionInfo]:
         return [

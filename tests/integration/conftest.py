@@ -57,6 +57,14 @@ def redis_server(tmp_path: Path) -> Iterator[EmbeddedRedis]:
     server.stop()
 
 
+def admin_headers() -> dict[str, str]:
+    """A token the API processes accept: they share this session's JWT secret (env)."""
+    from api.security.tokens import issue_token
+
+    token = issue_token(Settings(_env_file=None).auth, "integration-tests", "admin")
+    return {"Authorization": f"Bearer {token}"}
+
+
 @dataclass
 class ApiProcess:
     url: str
@@ -65,14 +73,17 @@ class ApiProcess:
     started_s: float
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=10)
+        return httpx.get(self.url + path, timeout=10, headers=admin_headers())
+
+    def client(self, timeout: float = 10) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=timeout, headers=admin_headers())
 
 
 @pytest.fixture
 def start_api(model_store: ModelStore, tmp_path: Path) -> Iterator[Callable[..., ApiProcess]]:
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(redis_url: str, **env: str) -> ApiProcess:
+    def start(redis_url: str, workers: int = 1, **env: str) -> ApiProcess:
         port = free_port()
         full = (
             os.environ
@@ -88,24 +99,34 @@ def start_api(model_store: ModelStore, tmp_path: Path) -> Iterator[Callable[...,
                 "SPAMOPS_BUS__RECONNECT_BACKOFF_MS": "50",
                 "SPAMOPS_BUS__RECONNECT_BACKOFF_MAX_MS": "500",
                 "SPAMOPS_API__MODEL_RELOAD_BACKOFF_S": "0.2",
+                "SPAMOPS_AUTH__RATE_LIMIT_PER_S": "1000000",  # these tests are not about limits
+                "SPAMOPS_AUTH__RATE_LIMIT_BURST": "1000000",
             }
             | env
         )
         started = time.perf_counter()
         with (tmp_path / f"api-{port}.log").open("wb") as log:  # the child keeps its copy
             proc = subprocess.Popen(
-                [sys.executable, "-m", "spamops.asgi", "--port", str(port)],
+                [
+                    sys.executable,
+                    "-m",
+                    "spamops.asgi",
+                    "--port",
+                    str(port),
+                    "--workers",
+                    str(workers),
+                ],
                 env=full,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
         processes.append(proc)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # two workers on a busy 2-core machine
         while True:
             assert proc.poll() is None, (tmp_path / f"api-{port}.log").read_text()[-3000:]
             try:
-                if httpx.get(url + "/ready", timeout=1).status_code == 200:
+                if httpx.get(url + "/ready", timeout=1, headers=admin_headers()).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -14,7 +14,7 @@ from redis import Redis as SyncRedis
 from bus.embedded import EmbeddedRedis
 from ml.registry import ModelRegistry
 from producers.scenarios import campaign_messages
-from tests.integration.conftest import ApiProcess, ModelStore
+from tests.integration.conftest import ApiProcess, ModelStore, admin_headers
 
 pytestmark = [pytest.mark.redis, pytest.mark.mlflow, pytest.mark.slow]
 
@@ -30,7 +30,7 @@ def _stream_length(api: ApiProcess, redis_url: str, stream: str) -> int:
 
 async def _hammer(url: str, stop: asyncio.Event, seen: list[dict[str, object]]) -> int:
     failures = 0
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=admin_headers()) as client:
         i = 0
         while not stop.is_set():
             text = MESSAGES[i % len(MESSAGES)]
@@ -56,7 +56,9 @@ def test_hot_reload_under_load_fails_nothing_and_never_mixes_models(
         seen: list[dict[str, object]] = []
         workers = [asyncio.create_task(_hammer(api.url, stop, seen)) for _ in range(8)]
         await asyncio.sleep(1.0)
-        async with httpx.AsyncClient(base_url=api.url, timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=api.url, timeout=30, headers=admin_headers()
+        ) as client:
             r = await client.post("/models/2/promote")
             assert r.status_code == 200, r.text
             deadline = time.monotonic() + 60
@@ -84,7 +86,7 @@ def test_redis_outage_keeps_answering_and_loses_no_event(
 
     def send(n: int) -> list[float]:
         latencies = []
-        with httpx.Client(base_url=api.url, timeout=10) as client:
+        with api.client() as client:
             for i in range(n):
                 t = time.perf_counter()
                 r = client.post("/predict", json={"message": MESSAGES[i % len(MESSAGES)]})
@@ -121,6 +123,29 @@ def test_mlflow_down_at_start_serves_the_cached_model_degraded(
     )
     ready = api.get("/ready").json()
     assert ready["status"] == "degraded" and ready["model_source"] == "cache"
-    r = httpx.post(api.url + "/predict", json={"message": "hello"}, timeout=10)
+    with api.client() as client:
+        r = client.post("/predict", json={"message": "hello"})
     assert r.status_code == 200 and r.json()["model"]["version"] == 1
     assert api.started_s < 20
+
+
+def test_metrics_add_up_across_workers(
+    redis_server: EmbeddedRedis, start_api: Callable[..., ApiProcess]
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    api = start_api(redis_server.url, workers=2)
+    with api.client() as client:
+        for i in range(60):  # uvicorn spreads connections over both workers
+            with httpx.Client(base_url=api.url, headers=admin_headers()) as fresh:
+                assert fresh.post("/predict", json={"message": f"hello {i}"}).status_code == 200
+        text = client.get("/metrics").text
+    total = sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "spamops_predictions_total"
+    )
+    assert total == 60
+    pids = {line for line in text.splitlines() if 'pid="' in line}
+    assert pids, "model info should be reported per worker process (liveall)"

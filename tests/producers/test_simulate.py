@@ -7,6 +7,7 @@ from pathlib import Path
 from fakeredis import FakeAsyncRedis, FakeServer
 
 from api.app import create_app
+from api.security.tokens import issue_token
 from producers.scenarios import campaign_messages
 from producers.simulate import SimulationPlan, base_pool, catch_rate, simulate
 from spamops.settings import Settings
@@ -37,9 +38,10 @@ def test_simulation_drives_predictions_and_feedback(settings: Settings) -> None:
         feedback_share=0.5,
         feedback_delay_s=0.05,
     )
+    token = issue_token(settings.auth, "simulator", "admin")
     with serve_in_thread(app) as url:
-        report = asyncio.run(simulate(dataclasses.replace(plan, url=url), base))
-        rate, version = asyncio.run(catch_rate(url, campaign_messages(30, seed=4)))
+        report = asyncio.run(simulate(dataclasses.replace(plan, url=url, token=token), base))
+        rate, version = asyncio.run(catch_rate(url, campaign_messages(30, seed=4), token))
     assert report.sent == 60 and report.errors == 0
     assert 10 < report.feedback_sent < 50 and report.feedback_errors == 0
     assert report.drifted_spam[1] > 0 and report.catch_rate(1) is not None
