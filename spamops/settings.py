@@ -184,7 +184,7 @@ class AuthSettings(_Group):
     rate_limit_per_s: float = Field(default=5000.0, gt=0)
     """Per principal; one SMS gateway key may well send thousands a second."""
     rate_limit_burst: float = Field(default=10000.0, gt=0)
-    rate_limit_lease: PositiveInt = 50
+    rate_limit_lease: PositiveInt = 200
     """Tokens a replica takes from the shared Redis bucket at once (fewer Redis calls)."""
 
 

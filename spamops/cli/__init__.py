@@ -8,6 +8,7 @@ from spamops.cli import (
     abtest_commands,
     alert_commands,
     audit_commands,
+    auth_commands,
     bus_commands,
     consume_commands,
     dashboard_commands,
@@ -50,6 +51,7 @@ def _root(
 
 bus_commands.register(app)
 alert_commands.register(app)
+auth_commands.register(app)
 ml_commands.register(app)
 consume_commands.register(app)
 dashboard_commands.register(app)
