@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 SHARED_DATA := ../shared/data/sms_spam_collection
 BENCHES := $(filter-out harness __init__,$(basename $(notdir $(wildcard bench/*.py))))
 
-.PHONY: help up test lint types unit bench bench-quick data venv clean schemas
+.PHONY: help up demo test lint types unit bench bench-quick data venv clean schemas
 
 help:
 	@echo "make up     - install, get the data, train if needed, start everything"
+	@echo "make demo   - the same, plus demo traffic that walks the whole loop"
 	@echo "make test   - lint, type-check and test (what CI runs)"
 	@echo "make bench  - run the benchmarks in bench/ (make bench-quick: under a minute each)"
 
@@ -54,10 +55,13 @@ bench: $(STAMP) data
 bench-quick: $(STAMP) data
 	@for b in $(BENCHES); do echo "== bench.$$b"; $(BIN)/python -m bench.$$b --quick || exit 1; done
 
+# Everything on this machine, supervised; Ctrl-C stops it all. UP_ARGS=--simulate adds
+# demo traffic that walks the whole loop (or `make demo`).
 up: $(STAMP) data
-	@echo "The all-in-one launcher (spamops up) is not built yet: see issue 10."
-	@echo "Today you can run: $(BIN)/spamops --help"
-	@exit 1
+	exec $(BIN)/spamops up $(UP_ARGS)
+
+demo: $(STAMP) data
+	exec $(BIN)/spamops up --simulate $(UP_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .coverage .coverage.* htmlcov

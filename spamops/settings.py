@@ -34,6 +34,7 @@ __all__ = [
     "DashboardSettings",
     "EmailAlertSettings",
     "Environment",
+    "LauncherSettings",
     "ModelSettings",
     "MonitoringSettings",
     "RetentionSettings",
@@ -406,6 +407,35 @@ class AbTestSettings(_Group):
     """How often the evaluator checks deadlines and due updates."""
 
 
+class LauncherSettings(_Group):
+    """`spamops up`: every process on one machine, supervised (docs/deployment.md).
+
+    The API and dashboard ports are theirs (`api.port`, `dashboard.port`); these are the
+    launcher's own: the MLflow UI, the embedded Redis, restarts, stopping, demo tokens.
+    """
+
+    mlflow_port: int = Field(default=5000, ge=1, le=65535)
+    """Where the MLflow UI listens (over the same tracking store the system uses)."""
+    redis_port: int = Field(default=0, ge=0, le=65535)
+    """Port of the embedded Redis (when `redis_url` is unset); 0 picks a free one."""
+    restart_backoff_s: float = Field(default=1.0, gt=0)
+    """Pause before restarting a crashed process; doubles per crash, up to the maximum."""
+    restart_backoff_max_s: float = Field(default=30.0, gt=0)
+    stable_after_s: float = Field(default=60.0, gt=0)
+    """A process that ran this long before it crashed is restarted after the first pause."""
+    stop_timeout_s: float = Field(default=40.0, gt=0)
+    """How long a process may take to stop after SIGTERM before it is killed (consumers
+    drain for up to `bus.shutdown_grace_s`)."""
+    ready_timeout_s: float = Field(default=240.0, gt=0)
+    """How long to wait for every process to answer its readiness check."""
+    token_ttl_s: PositiveInt = 7 * 24 * 3600
+    """Lifetime of the demo tokens it prints and gives the dashboard."""
+    colour: Literal["auto", "always", "never"] = "auto"
+    """Colour the process prefixes of the combined log (auto: when stdout is a terminal)."""
+    log_file: Path | None = None
+    """Where the combined log is also written; default: <data_dir>/logs/up.log."""
+
+
 class Settings(BaseSettings):
     """Everything configurable. Defaults run the whole system on one machine."""
 
@@ -448,6 +478,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = AlertSettings()
     dashboard: DashboardSettings = DashboardSettings()
     abtest: AbTestSettings = AbTestSettings()
+    launcher: LauncherSettings = LauncherSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -19,6 +19,7 @@ from spamops.cli import (
     serve_commands,
     simulate_commands,
     store_commands,
+    up_commands,
 )
 from spamops.cli.context import settings_of
 from spamops.logs import configure_logging
@@ -63,6 +64,7 @@ schema_commands.register(app)
 store_commands.register(app)
 audit_commands.register(app)
 abtest_commands.register(app)
+up_commands.register(app)
 
 
 def main() -> None:
