@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bus.bus import RedisBus
 from bus.errors import BusError
+from spamops.launcher.proctree import alive
 from spamops.settings import Settings
 
 __all__ = ["NoRedisError", "embedded_state_file", "open_bus", "redis_url"]
@@ -32,23 +32,13 @@ def embedded_state_file(settings: Settings) -> Path:
     return settings.data_dir / "redis" / "server.json"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def redis_url(settings: Settings) -> str:
     if settings.redis_url:
         return settings.redis_url
     state = embedded_state_file(settings)
     with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
         data = json.loads(state.read_text())
-        if _alive(int(data["pid"])):
+        if alive(int(data["pid"])):
             return str(data["url"])
     raise NoRedisError(
         f"SPAMOPS_REDIS_URL is unset and no embedded Redis runs for {settings.data_dir} "
