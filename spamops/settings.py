@@ -95,7 +95,10 @@ class BusSettings(_Group):
     reclaim_interval_ms: PositiveInt = 5_000
     max_deliveries: PositiveInt = 5
     concurrency: PositiveInt = 1
-    dedupe_ttl_s: PositiveInt = 7 * 24 * 3600
+    dedupe_ttl_s: PositiveInt = 24 * 3600
+    """How long a group remembers handled event ids (~80 bytes each in Redis). It must
+    outlast redeliveries (reclaim idle × max deliveries) and any outage of a whole group:
+    an entry still pending after this long may be handled a second time."""
     heartbeat_interval_s: float = Field(default=5.0, gt=0)
     shutdown_grace_s: float = Field(default=30.0, gt=0)
     # Client.

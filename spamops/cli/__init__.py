@@ -10,6 +10,7 @@ from spamops.cli import (
     audit_commands,
     auth_commands,
     bus_commands,
+    config_commands,
     consume_commands,
     dashboard_commands,
     decision_commands,
@@ -65,6 +66,7 @@ store_commands.register(app)
 audit_commands.register(app)
 abtest_commands.register(app)
 up_commands.register(app)
+config_commands.register(app)
 
 
 def main() -> None:

@@ -86,6 +86,7 @@ def role_of(argv: list[str]) -> str:
         ("consume", "consumer"),
         ("scheduler", "scheduler"),
         ("dashboard", "dashboard"),
+        ("dashboard.server", "dashboard"),  # `spamops dashboard` execs into this
         ("serve", "api"),
         ("spamops.asgi", "api"),
         ("mlflow", "mlflow"),
