@@ -50,13 +50,23 @@ class DoneMarks:
             replies = await pipe.execute()
         return [any(int(reply[i]) for reply in replies) for i in range(len(event_ids))]
 
+    @property
+    def bucket_ttl_s(self) -> int:
+        """How long a bucket of marks lives after its last write."""
+        return self.ttl_s + self.bucket_s
+
+    def bucket_keys(self, now: float) -> list[str]:
+        """The keys of the live buckets, the one new marks go to first (for Lua scripts
+        that check and mark in one step, like `consumers.windows`)."""
+        return [self._bucket_key(b) for b in self._live_buckets(now)]
+
     def mark(self, pipe: Pipeline, event_ids: Sequence[str]) -> None:
         """Queue the done-marks on a (MULTI) pipeline that also carries the XACK."""
         if not event_ids:
             return
         key = self._bucket_key(int(time.time() // self.bucket_s))
         pipe.sadd(key, *event_ids)
-        pipe.expire(key, self.ttl_s + self.bucket_s)
+        pipe.expire(key, self.bucket_ttl_s)
 
     async def claim(self, name: str, ttl_s: int | None = None) -> bool:
         """Take `name` for this group once: True the first time, False ever after (until TTL)."""

@@ -68,7 +68,7 @@ class Publisher:
     async def publish(self, event: Envelope) -> str:
         """XADD one event; returns its stream entry id."""
         record = self.encode(event)
-        trim = self._trim(record.stream).xadd_kwargs(int(time.time() * 1000))
+        trim = self.trim(record.stream).xadd_kwargs(int(time.time() * 1000))
         async with asyncio.timeout(self.timeout_s):
             entry_id = await self.redis.xadd(record.stream, record.fields, **trim)  # type: ignore[arg-type]
         return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
@@ -83,10 +83,11 @@ class Publisher:
         now_ms = int(time.time() * 1000)
         async with asyncio.timeout(self.timeout_s), self.redis.pipeline(transaction=False) as pipe:
             for record in records:
-                trim = self._trim(record.stream).xadd_kwargs(now_ms)
+                trim = self.trim(record.stream).xadd_kwargs(now_ms)
                 pipe.xadd(record.stream, record.fields, **trim)  # type: ignore[arg-type]
             ids = await pipe.execute()
         return [i.decode() if isinstance(i, bytes) else str(i) for i in ids]
 
-    def _trim(self, stream: str) -> Trim:
+    def trim(self, stream: str) -> Trim:
+        """The retention applied when writing to `stream` (a stream key)."""
         return self._trims.get(stream, Trim())

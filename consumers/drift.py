@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import orjson
 
 from bus.bus import RedisBus
+from bus.idempotency import DoneMarks
 from consumers.base import EventConsumer
 from consumers.windows import ClosedWindow, RedisWindows
 from schemas.catalogue import StreamName
@@ -114,6 +115,8 @@ class DriftMonitor(EventConsumer):
             size=m.drift_window,
             min_size=m.drift_min_window,
             max_age_s=m.window_max_age_s,
+            marks=DoneMarks(bus.redis, bus.keys, self.group, settings.bus.dedupe_ttl_s),
+            publisher=bus.publisher,
         )
         self.profiles = profiles
         self.detectors: OrderedDict[int, DriftDetector] = OrderedDict()
@@ -156,7 +159,7 @@ class DriftMonitor(EventConsumer):
 
     async def handle_batch(self, events: list[Event]) -> None:
         name = self.settings.model.registered_name
-        grouped: dict[str, list[bytes]] = {}
+        grouped: dict[str, tuple[list[str], list[bytes]]] = {}
         for e in events:
             if not isinstance(e, PredictionMade):
                 continue
@@ -166,14 +169,14 @@ class DriftMonitor(EventConsumer):
             # Load (and calibrate) before pushing: a failure leaves the events unacked.
             if await self.detector(p.model.version) is None:
                 continue
-            grouped.setdefault(f"{name}:{p.model.version}", []).append(encode_item(p))
-        for key, items in grouped.items():
-            for window in await self.windows.add(key, items):
-                await self._publish(window)
+            ids, items = grouped.setdefault(f"{name}:{p.model.version}", ([], []))
+            ids.append(str(e.id))
+            items.append(encode_item(p))
+        for key, (ids, items) in grouped.items():
+            await self.windows.add(key, items, event_ids=ids, measure=self._measure)
 
     async def tick(self) -> None:
-        for window in await self.windows.close_stale():
-            await self._publish(window)
+        await self.windows.close_stale(measure=self._measure)
 
     async def detector(self, version: int) -> DriftDetector | None:
         """The version's detector, loaded and calibrated once; None if it cannot be measured."""
@@ -245,30 +248,29 @@ class DriftMonitor(EventConsumer):
         await self.bus.redis.set(key, calibration.model_dump_json(), ex=_CALIBRATION_TTL_S)
         return calibration
 
-    async def _publish(self, window: ClosedWindow) -> None:
+    async def _measure(self, window: ClosedWindow) -> DriftMeasured | None:
+        """The window's `drift.measured`, published by `windows` as it removes the window."""
         name, _, version_text = window.key.rpartition(":")
         version = int(version_text)
         detector = await self.detector(version)
         if detector is None:
-            return
+            return None
         sample = decode_window(window.items)
         result = await asyncio.to_thread(detector.assess, sample)
-        await self.bus.publish(
-            DriftMeasured(
-                source=self.source,
-                payload=DriftMeasurement(
-                    window_id=new_id(),
-                    model=ModelRef(name=name, version=version),
-                    n=sample.n,
-                    started_at=window.started_at,
-                    ended_at=window.ended_at,
-                    statistics=result.statistics,
-                    score=result.score,
-                    drifted=result.drifted,
-                    top_tokens=result.top_tokens,
-                    examples=result.examples,
-                ),
-            )
+        measured = DriftMeasured(
+            source=self.source,
+            payload=DriftMeasurement(
+                window_id=new_id(),
+                model=ModelRef(name=name, version=version),
+                n=sample.n,
+                started_at=window.started_at,
+                ended_at=window.ended_at,
+                statistics=result.statistics,
+                score=result.score,
+                drifted=result.drifted,
+                top_tokens=result.top_tokens,
+                examples=result.examples,
+            ),
         )
         if self._gauges is not None:
             score, drifted, statistic = self._gauges
@@ -276,6 +278,7 @@ class DriftMonitor(EventConsumer):
             drifted.labels(str(version)).set(1 if result.drifted else 0)
             for stat in result.statistics:
                 statistic.labels(str(version), stat.name).set(stat.value)
+        return measured
 
 
 def make_drift_monitor(settings: Settings, bus: RedisBus) -> DriftMonitor:

@@ -14,6 +14,7 @@ from typing import ClassVar
 import orjson
 
 from bus.bus import RedisBus
+from bus.idempotency import DoneMarks
 from consumers.base import EventConsumer
 from consumers.windows import ClosedWindow, RedisWindows
 from schemas.catalogue import StreamName
@@ -67,6 +68,8 @@ class PerformanceTracker(EventConsumer):
             size=m.performance_window,
             min_size=m.performance_min_window,
             max_age_s=m.window_max_age_s,
+            marks=DoneMarks(bus.redis, bus.keys, self.group, settings.bus.dedupe_ttl_s),
+            publisher=bus.publisher,
         )
 
     async def handle(self, event: Event) -> None:
@@ -85,59 +88,63 @@ class PerformanceTracker(EventConsumer):
             for f in feedback:
                 pipe.get(f"{self.state}pred:{f.payload.prediction_id}")
             replies = await pipe.execute()
-        joined: dict[str, list[bytes]] = {}
+        joined: dict[str, tuple[list[str], list[bytes]]] = {}
         waiting: list[FeedbackReceived] = []
         for i, e in enumerate(predictions):
             label = replies[2 * i + 1]
             if label is not None:
                 p = e.payload
                 _add(
-                    joined, p.model.name, p.model.version, p.prediction_id, label.decode(), p.label
+                    joined,
+                    e,
+                    f"{p.model.name}:{p.model.version}",
+                    [str(p.prediction_id), label.decode(), p.label],
                 )
         for f, raw in zip(feedback, replies[2 * len(predictions) :], strict=True):
             if raw is None:
                 waiting.append(f)
                 continue
             pred = orjson.loads(raw)
-            _add(joined, pred["n"], pred["v"], f.payload.prediction_id, f.payload.label, pred["l"])
+            pair = [str(f.payload.prediction_id), f.payload.label, pred["l"]]
+            _add(joined, f, f"{pred['n']}:{pred['v']}", pair)
         if waiting:
             async with redis.pipeline(transaction=False) as pipe:
                 for f in waiting:
                     key = f"{self.state}label:{f.payload.prediction_id}"
                     pipe.set(key, f.payload.label, ex=self.ttl)
                 await pipe.execute()
-        for key, items in joined.items():
-            for window in await self.windows.add(key, items):
-                await self._publish(window)
+        for key, (ids, items) in joined.items():
+            await self.windows.add(key, items, event_ids=ids, measure=self._measure)
 
     async def tick(self) -> None:
-        for window in await self.windows.close_stale():
-            await self._publish(window)
+        await self.windows.close_stale(measure=self._measure)
 
-    async def _publish(self, window: ClosedWindow) -> None:
+    async def _measure(self, window: ClosedWindow) -> PerformanceMeasured:
+        """The window's `performance.measured`, published by `windows` as it removes it."""
         name, _, version = window.key.rpartition(":")
         seen: dict[str, tuple[bool, bool]] = {}
         for item in window.items:  # a redelivered event may have pushed its pair twice
             pid, truth, predicted = orjson.loads(item)
             seen[pid] = (truth == "spam", predicted == "spam")
-        await self.bus.publish(
-            PerformanceMeasured(
-                source=self.source,
-                payload=PerformanceMeasurement(
-                    window_id=new_id(),
-                    model=ModelRef(name=name, version=int(version)),
-                    started_at=window.started_at,
-                    ended_at=window.ended_at,
-                    metrics=metrics_from_pairs(list(seen.values())),
-                ),
-            )
+        return PerformanceMeasured(
+            source=self.source,
+            payload=PerformanceMeasurement(
+                window_id=new_id(),
+                model=ModelRef(name=name, version=int(version)),
+                started_at=window.started_at,
+                ended_at=window.ended_at,
+                metrics=metrics_from_pairs(list(seen.values())),
+            ),
         )
 
 
 def _add(
-    joined: dict[str, list[bytes]], name: str, version: int, pid: object, truth: str, pred: str
+    joined: dict[str, tuple[list[str], list[bytes]]], cause: Event, key: str, pair: list[str]
 ) -> None:
-    joined.setdefault(f"{name}:{version}", []).append(orjson.dumps([str(pid), truth, pred]))
+    """Queue the (prediction id, truth, predicted) pair that event `cause` completed."""
+    ids, items = joined.setdefault(key, ([], []))
+    ids.append(str(cause.id))
+    items.append(orjson.dumps(pair))
 
 
 def make_performance_tracker(settings: Settings, bus: RedisBus) -> PerformanceTracker:

@@ -68,7 +68,11 @@ class Envelope(BaseModel):
     @model_validator(mode="after")
     def _utc(self) -> Self:
         if self.occurred_at.utcoffset() != UTC.utcoffset(None):
-            object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+            try:
+                utc = self.occurred_at.astimezone(UTC)
+            except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00: a ValidationError
+                raise ValueError("occurred_at is out of range once converted to UTC") from None
+            object.__setattr__(self, "occurred_at", utc)
         return self
 
     def to_json(self) -> bytes:

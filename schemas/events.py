@@ -195,3 +195,5 @@ def decode_event(data: bytes | str | dict[str, Any]) -> Event:
         return adapter.validate_json(data)
     except ValidationError as exc:
         raise EventDecodeError.from_validation(exc) from exc
+    except (ValueError, ArithmeticError, RecursionError) as exc:  # a validator's own error
+        raise EventDecodeError(f"invalid event: {type(exc).__name__}: {exc}") from exc

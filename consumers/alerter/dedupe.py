@@ -12,6 +12,8 @@ Two kinds of marks:
   attempt runs, then `sent`. A redelivered alert skips channels already sent, and two
   replicas never send the same alert on the same channel at once. The mark is set after the
   channel answered, so the one way to send twice is a crash between the answer and the mark.
+  An alert found `sending` is not acknowledged but retried later: the member sending it may
+  have died, and then its mark expires and the redelivery sends the alert.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ class AlertLedger:
                 self.channel_key(alert_id, channel), b"sending", nx=True, px=ttl_ms
             )
         )
+
+    async def was_sent(self, alert_id: UUID, channel: str) -> bool:
+        """True once (alert, channel) was delivered; False while it is only being sent."""
+        return await self.redis.get(self.channel_key(alert_id, channel)) == b"sent"
 
     async def sent(self, alert_id: UUID, channel: str) -> None:
         await self.redis.set(self.channel_key(alert_id, channel), b"sent", ex=self.sent_ttl_s)

@@ -15,7 +15,8 @@ Alerts of one read batch are delivered concurrently, within the channel's `max_i
 
 Delivery failures are reported, not raised: an alert is acknowledged once the channel has
 answered or given up. Only a Redis failure raises, and the redelivery then skips the alert
-if it was already sent (see `dedupe.AlertLedger`).
+if it was already sent (see `dedupe.AlertLedger`); an alert another member is sending (or
+was sending when it died) raises `AlertInFlightError` and is retried, never dropped.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bus.bus import RedisBus
 from consumers.alerter.channels.base import Channel
 from consumers.alerter.channels.configured import channel_named
 from consumers.alerter.dedupe import AlertLedger
+from consumers.alerter.errors import AlertInFlightError
 from consumers.alerter.retry import Outcome, budget_s, deliver
 from consumers.base import EventConsumer
 from schemas.catalogue import StreamName
@@ -141,7 +143,12 @@ class AlertDeliverer(EventConsumer):
             log.info("%s: alert %s suppressed: %r was sent recently", self.group, event.id, key)
             return None
         if not await self.ledger.begin(event.id, channel.name, budget_s(channel.config) + 5):
-            return None  # sent before a crash, or being sent by another member
+            if await self.ledger.was_sent(event.id, channel.name):
+                return None  # sent before a crash (or by another member)
+            raise AlertInFlightError(
+                f"{self.group}: alert {event.id} is being sent by another member, or was "
+                "when that member died: retried until it is sent or its mark expires"
+            )
         outcome = await deliver(channel, event)
         if self._latency is not None:
             since_raised = (datetime.now(UTC) - event.occurred_at).total_seconds()

@@ -6,7 +6,7 @@ URL, an SMTP password, a webhook secret): channels redact before they raise.
 
 from __future__ import annotations
 
-__all__ = ["AlertConfigError", "AlertError", "DeliveryError"]
+__all__ = ["AlertConfigError", "AlertError", "AlertInFlightError", "DeliveryError"]
 
 
 class AlertError(Exception):
@@ -34,3 +34,12 @@ class DeliveryError(AlertError):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after_s = retry_after_s
+
+
+class AlertInFlightError(AlertError):
+    """Another member has begun sending this alert on this channel and not finished.
+
+    Raised so that the alert stays pending: if that member finishes, the redelivery finds
+    the alert sent and skips it; if it died, its `sending` mark expires (the channel's retry
+    budget + 5 s) and the redelivery sends the alert.
+    """

@@ -6,7 +6,9 @@ group in Redis, within the dedupe window, shared by every replica: the first one
 and the `deadletter_surge`-th raise an alert, the rest only count.
 
 A redelivery after a crash between publishing and acknowledging raises the alert again with
-a new id; its dedupe key makes the alerter suppress it, so operators are told once.
+a new id; its dedupe key makes the alerter suppress it, so operators are told once. A
+redelivered dead letter keeps the number it was counted as (up to the surge), so a crash
+never skips the first or the surge alert.
 """
 
 from __future__ import annotations
@@ -30,6 +32,17 @@ from schemas.operations import Alert
 from spamops.settings import Settings
 
 __all__ = ["AlertRaiser", "make_alert_raiser"]
+
+
+_COUNT = """
+local seen = redis.call('GET', KEYS[2])
+if seen then return tonumber(seen) end
+redis.call('SET', KEYS[1], 0, 'NX', 'EX', ARGV[1])
+local n = redis.call('INCR', KEYS[1])
+if n <= tonumber(ARGV[2]) then redis.call('SET', KEYS[2], n, 'EX', ARGV[1]) end
+return n
+"""
+"""A dead letter's number in its window, counted once: remembered up to the surge."""
 
 
 class AlertRaiser(EventConsumer):
@@ -76,13 +89,22 @@ class AlertRaiser(EventConsumer):
         return None
 
     async def _count_dead_letter(self, event: EventDeadLettered) -> int:
-        """This dead letter's number within the window for its stream and group (atomic)."""
+        """This dead letter's number within the window for its stream and group (atomic).
+
+        The numbers up to the surge are remembered per dead letter, so a redelivery (after a
+        crash between counting and publishing) gets the same number and raises the same
+        alert, instead of counting itself again and skipping the first or the surge alert.
+        """
         p = event.payload
         key = self.bus.keys.state(f"{self.group}:deadletters:{p.stream}:{p.group}")
-        async with self.bus.redis.pipeline(transaction=True) as pipe:
-            pipe.set(key, 0, nx=True, ex=self.settings.dedupe_window_s)
-            pipe.incr(key)
-            _, count = await pipe.execute()
+        count = await self.bus.redis.eval(
+            _COUNT,
+            2,
+            key,
+            f"{key}:{event.id}",
+            self.settings.dedupe_window_s,
+            self.settings.deadletter_surge,
+        )
         return int(count)
 
 
