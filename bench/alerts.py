@@ -30,10 +30,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bench.harness import local_redis_answers, machine, parse_args, percentile, write_result
+from bench.harness import bench_redis, machine, parse_args, percentile, write_result
 from bus.bus import RedisBus
 from bus.connection import connect
-from bus.embedded import EmbeddedRedis, free_port
+from bus.embedded import free_port
 from consumers.alerter.deliverer import AlertDeliverer, SlackDeliverer, WebhookDeliverer
 from consumers.runner import as_bus_consumer
 from schemas.catalogue import StreamName
@@ -165,14 +165,7 @@ def main() -> None:
     args = parse_args(__doc__ or "")
     logging.getLogger("consumers.alerter").setLevel(logging.ERROR)  # the dead Slack's retries
     with contextlib.ExitStack() as stack:
-        url = args.redis_url
-        if url is None and local_redis_answers():
-            url = "redis://127.0.0.1:6379/0"
-        if url is None:
-            server = EmbeddedRedis(
-                Path(stack.enter_context(tempfile.TemporaryDirectory())), persistence="none"
-            )
-            url = stack.enter_context(server).url
+        url = bench_redis(stack, args.redis_url)
         result = asyncio.run(run(url, args.quick))
     result["machine"] = machine()
     result["quick"] = args.quick

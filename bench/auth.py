@@ -17,8 +17,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.harness import local_redis_answers, machine, parse_args, percentile, write_result
-from bus.embedded import EmbeddedRedis
+from bench.harness import (
+    bench_redis,
+    machine,
+    parse_args,
+    percentile,
+    write_result,
+)
 
 
 async def run(url: str, n: int) -> dict[str, Any]:
@@ -91,14 +96,7 @@ def main() -> None:
     args = parse_args(__doc__ or "")
     n = 5_000 if args.quick else 50_000
     with contextlib.ExitStack() as stack:
-        url = args.redis_url
-        if url is None and local_redis_answers():
-            url = "redis://127.0.0.1:6379/0"
-        if url is None:
-            server = EmbeddedRedis(
-                Path(stack.enter_context(tempfile.TemporaryDirectory())), persistence="none"
-            )
-            url = stack.enter_context(server).url
+        url = bench_redis(stack, args.redis_url)
         result = asyncio.run(run(url, n))
     result |= {"machine": machine(), "quick": args.quick}
     for k, v in result.items():

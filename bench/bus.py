@@ -26,11 +26,16 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from bench.harness import local_redis_answers, machine, parse_args, percentile, write_result
+from bench.harness import (
+    bench_redis,
+    machine,
+    parse_args,
+    percentile,
+    write_result,
+)
 from bus.bus import RedisBus
 from bus.codec import encode_event
 from bus.connection import connect
-from bus.embedded import EmbeddedRedis
 from bus.replies import stream_entries
 from schemas.catalogue import StreamName
 from schemas.events import Event, PredictionMade
@@ -160,14 +165,7 @@ def main() -> None:
     args = parse_args(__doc__ or "")
     n = 20_000 if args.quick else 100_000
     with contextlib.ExitStack() as stack:
-        url = args.redis_url
-        if url is None and local_redis_answers():
-            url = "redis://127.0.0.1:6379/0"
-        if url is None:
-            server = EmbeddedRedis(
-                Path(stack.enter_context(tempfile.TemporaryDirectory())), persistence="none"
-            )
-            url = stack.enter_context(server).url
+        url = bench_redis(stack, args.redis_url)
         result = asyncio.run(run(url, n))
     result["machine"] = machine()
     result["quick"] = args.quick

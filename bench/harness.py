@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -10,6 +11,7 @@ import secrets
 import socket
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,6 +52,19 @@ def local_redis_answers(host: str = "127.0.0.1", port: int = 6379) -> bool:
             return s.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def bench_redis(stack: contextlib.ExitStack, url: str | None) -> str:
+    """The Redis a benchmark uses: `url`, else the local one if it answers, else an embedded
+    one without persistence that lives as long as `stack`."""
+    if url is not None:
+        return url
+    if local_redis_answers():
+        return "redis://127.0.0.1:6379/0"
+    from bus.embedded import EmbeddedRedis
+
+    directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+    return stack.enter_context(EmbeddedRedis(directory, persistence="none")).url
 
 
 def machine() -> dict[str, Any]:

@@ -24,9 +24,15 @@ from typing import Any
 
 import httpx
 
-from bench.harness import local_redis_answers, machine, parse_args, summary, write_result
+from bench.harness import (
+    bench_redis,
+    machine,
+    parse_args,
+    summary,
+    write_result,
+)
 from bench.serve import _env, _process
-from bus.embedded import EmbeddedRedis, free_port
+from bus.embedded import free_port
 
 TARGET_S = 30.0
 MESSAGE = {"message": "WINNER!! Claim your prize now: call 09061701461"}
@@ -180,14 +186,7 @@ def run(quick: bool, redis_url: str) -> dict[str, Any]:
 def main() -> None:
     args = parse_args(__doc__ or "")
     with contextlib.ExitStack() as stack:
-        url = args.redis_url
-        if url is None and local_redis_answers():
-            url = "redis://127.0.0.1:6379/0"
-        if url is None:
-            server = EmbeddedRedis(
-                Path(stack.enter_context(tempfile.TemporaryDirectory())), persistence="none"
-            )
-            url = stack.enter_context(server).url
+        url = bench_redis(stack, args.redis_url)
         started = time.perf_counter()
         result = run(args.quick, url)
     result |= {

@@ -27,8 +27,8 @@ from typing import Any
 
 import httpx
 
-from bench.harness import local_redis_answers, machine, parse_args, write_result
-from bus.embedded import EmbeddedRedis, free_port
+from bench.harness import bench_redis, machine, parse_args, write_result
+from bus.embedded import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO.parent / "shared" / "data" / "sms_spam_collection" / "SMSSpamCollection"
@@ -279,14 +279,7 @@ def run(quick: bool, redis_url: str) -> dict[str, Any]:
 def main() -> None:
     args = parse_args(__doc__ or "")
     with contextlib.ExitStack() as stack:
-        url = args.redis_url
-        if url is None and local_redis_answers():
-            url = "redis://127.0.0.1:6379/0"
-        if url is None:
-            server = EmbeddedRedis(
-                Path(stack.enter_context(tempfile.TemporaryDirectory())), persistence="none"
-            )
-            url = stack.enter_context(server).url
+        url = bench_redis(stack, args.redis_url)
         result = run(args.quick, url)
     result |= {"machine": machine(), "quick": args.quick}
     ok = (

@@ -51,8 +51,8 @@ import httpx
 import orjson
 from redis import Redis
 
-from bench.harness import local_redis_answers, machine, percentile, write_result
-from bus.embedded import EmbeddedRedis, free_port
+from bench.harness import bench_redis, machine, percentile, write_result
+from bus.embedded import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DATASET = REPO.parent / "shared" / "data" / "sms_spam_collection" / "SMSSpamCollection"
@@ -542,14 +542,7 @@ def run(args: argparse.Namespace, redis_url: str) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse(argv)
     with contextlib.ExitStack() as stack:
-        url = args.redis_url
-        if url is None and local_redis_answers():
-            url = "redis://127.0.0.1:6379/0"
-        if url is None:
-            server = EmbeddedRedis(
-                Path(stack.enter_context(tempfile.TemporaryDirectory())), persistence="none"
-            )
-            url = stack.enter_context(server).url
+        url = bench_redis(stack, args.redis_url)
         started = time.perf_counter()
         result = run(args, url)
     result |= {

@@ -19,10 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.harness import local_redis_answers, machine, parse_args, write_result
+from bench.harness import bench_redis, machine, parse_args, write_result
 from bus.bus import RedisBus
 from bus.connection import connect
-from bus.embedded import EmbeddedRedis
 from bus.replies import text
 from consumers.agent.consumer import DecisionAgent
 from consumers.retrainer import Retrainer
@@ -124,14 +123,7 @@ def main() -> None:
     args = parse_args(__doc__ or "")
     slots, onsets, cooldown = (4, 4, 0.5) if args.quick else (15, 15, 1.0)
     with contextlib.ExitStack() as stack:
-        url = args.redis_url
-        if url is None and local_redis_answers():
-            url = "redis://127.0.0.1:6379/0"
-        if url is None:
-            server = EmbeddedRedis(
-                Path(stack.enter_context(tempfile.TemporaryDirectory())), persistence="none"
-            )
-            url = stack.enter_context(server).url
+        url = bench_redis(stack, args.redis_url)
         started = time.perf_counter()
         result = asyncio.run(run(url, slots, onsets, cooldown))
     result |= {
