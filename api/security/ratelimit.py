@@ -71,4 +71,7 @@ class RateLimiter:
                 f"rate limit of {self.rate:g}/s (burst {self.burst:g}) exceeded for "
                 f"{principal.subject}; retry in {retry} s",
             )
-        self._local[principal.subject] = granted - 1
+        # Other requests of this principal may have leased meanwhile (they all found the
+        # local count at 0): add to what they left, never overwrite it, or leased tokens
+        # are lost and a busy principal is throttled far below its rate.
+        self._local[principal.subject] = self._local.get(principal.subject, 0) + granted - 1
