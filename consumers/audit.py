@@ -17,63 +17,36 @@ that the log lacks.
 
 from __future__ import annotations
 
-import asyncio
-import time
+import functools
 from typing import ClassVar
 
 from sqlalchemy import Engine
 
 from bus.bus import RedisBus
 from consumers.base import EventConsumer
+from consumers.sql_writer import SqlWriter
 from schemas.catalogue import StreamName
 from schemas.events import Event
 from spamops.settings import Settings
 from store.audit.chain import AuditChain
-from store.engine import create_store_engine
-from store.errors import StoreError, StoreUnavailableError
-from store.migrate import ensure_current, upgrade
 
 __all__ = ["AuditLogger", "make_audit_logger"]
 
-FAIL_FAST_S = 1.0
-"""After a transient failure, how long `handle` fails without touching the database."""
 
-
-class AuditLogger(EventConsumer):
+class AuditLogger(SqlWriter):
     group: ClassVar[str] = "audit"
     streams: ClassVar[tuple[StreamName, ...]] = tuple(StreamName)
     event_types: ClassVar[frozenset[str] | None] = None
     start_id: ClassVar[str] = "0"
 
     def __init__(self, settings: Settings, engine: Engine | None = None) -> None:
-        self.settings = settings
-        self._engine = engine
-        self._owns_engine = engine is None
+        super().__init__(settings, engine)
         self._chain: AuditChain | None = None
-        self._unavailable_until = 0.0
-        self._last_outage = ""
         self.appended = 0
         self.duplicates = 0
 
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            raise StoreError("the audit logger was not started: call start() first")
-        return self._engine
-
-    async def start(self) -> None:
-        """Open the engine and bring the schema to head (or check it is there)."""
-        engine = self._engine or create_store_engine(self.settings)
-        self._engine = engine
-        if self.settings.store.migrate_on_start:
-            await asyncio.to_thread(upgrade, engine)
-        else:
-            await asyncio.to_thread(ensure_current, engine)
+    def _opened(self, engine: Engine) -> None:
         self._chain = AuditChain(engine)
-
-    async def close(self) -> None:
-        if self._owns_engine and self._engine is not None:
-            await asyncio.to_thread(self._engine.dispose)
 
     async def handle(self, event: Event) -> None:
         await self._append([event], fail_fast=True)
@@ -83,15 +56,9 @@ class AuditLogger(EventConsumer):
 
     async def _append(self, events: list[Event], *, fail_fast: bool) -> None:
         if self._chain is None:
-            raise StoreError("the audit logger was not started: call start() first")
-        if fail_fast and time.monotonic() < self._unavailable_until:
-            raise StoreUnavailableError(f"{self._last_outage} (failing fast for a moment)")
-        try:
-            result = await asyncio.to_thread(self._chain.append, events)
-        except StoreUnavailableError as exc:
-            self._unavailable_until = time.monotonic() + FAIL_FAST_S
-            self._last_outage = str(exc)
-            raise
+            raise self._not_started()
+        write = functools.partial(self._chain.append, events)
+        result = await self._in_store(write, fail_fast=fail_fast)
         self.appended += result.appended
         self.duplicates += result.duplicates
 
