@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from store.queries.lifecycle import current_aliases
+from store.queries.lifecycle import current_aliases, version_record
 from store.queries.traffic import prediction
 from store.records import AliasChangeRecord, ModelVersionRecord, PredictionRecord
 from store.tables import AliasChangeRow, ModelVersionRow, PredictionRow
@@ -144,22 +144,7 @@ def _version(session: Session, name: str, version: int) -> ModelVersionRecord | 
     row = session.get(ModelVersionRow, (name, version))
     if row is None:
         return None
-    aliases = current_aliases(session, name)
-    return ModelVersionRecord.model_validate(
-        {
-            "model": {"name": row.model_name, "version": row.version},
-            "run_id": row.run_id,
-            "metrics": row.metrics,
-            "training_rows": row.training_rows,
-            "feedback_rows": row.feedback_rows,
-            "dataset_sha256": row.dataset_sha256,
-            "duration_s": row.duration_s,
-            "retrain_request_id": row.retrain_request_id,
-            "event_id": row.event_id,
-            "created_at": row.created_at,
-            "aliases": tuple(sorted(a for a, v in aliases.items() if v == version)),
-        }
-    )
+    return version_record(row, current_aliases(session, name))
 
 
 def _promotion(session: Session, record: PredictionRecord) -> AliasChangeRecord | None:

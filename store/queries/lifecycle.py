@@ -24,6 +24,7 @@ __all__ = [
     "model_versions",
     "retraining_history",
     "retraining_run",
+    "version_record",
 ]
 
 
@@ -157,26 +158,26 @@ def model_versions(
         )
     ).all()
     aliases = {name: current_aliases(session, name) for name in {r.model_name for r in rows}}
-    return [
-        ModelVersionRecord.model_validate(
-            {
-                "model": {"name": row.model_name, "version": row.version},
-                "run_id": row.run_id,
-                "metrics": row.metrics,
-                "training_rows": row.training_rows,
-                "feedback_rows": row.feedback_rows,
-                "dataset_sha256": row.dataset_sha256,
-                "duration_s": row.duration_s,
-                "retrain_request_id": row.retrain_request_id,
-                "event_id": row.event_id,
-                "created_at": row.created_at,
-                "aliases": tuple(
-                    sorted(a for a, v in aliases[row.model_name].items() if v == row.version)
-                ),
-            }
-        )
-        for row in rows
-    ]
+    return [version_record(row, aliases[row.model_name]) for row in rows]
+
+
+def version_record(row: ModelVersionRow, aliases: dict[str, int]) -> ModelVersionRecord:
+    """The record of one registered version; `aliases` are its model's current ones."""
+    return ModelVersionRecord.model_validate(
+        {
+            "model": {"name": row.model_name, "version": row.version},
+            "run_id": row.run_id,
+            "metrics": row.metrics,
+            "training_rows": row.training_rows,
+            "feedback_rows": row.feedback_rows,
+            "dataset_sha256": row.dataset_sha256,
+            "duration_s": row.duration_s,
+            "retrain_request_id": row.retrain_request_id,
+            "event_id": row.event_id,
+            "created_at": row.created_at,
+            "aliases": tuple(sorted(a for a, v in aliases.items() if v == row.version)),
+        }
+    )
 
 
 def alias_history(
