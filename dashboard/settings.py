@@ -9,9 +9,9 @@ start because those are unset.
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
-from spamops.settings import DashboardSettings
+from spamops.settings import ENVIRONMENT_CONFIG, DashboardSettings
 
 __all__ = ["DashboardSettings", "load_dashboard_settings"]
 
@@ -19,15 +19,7 @@ __all__ = ["DashboardSettings", "load_dashboard_settings"]
 class _DashboardEnvironment(BaseSettings):
     """`Settings`' environment conventions, restricted to the dashboard group."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="SPAMOPS_",
-        env_nested_delimiter="__",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        frozen=True,
-        hide_input_in_errors=True,  # the token is a secret
-    )
+    model_config = ENVIRONMENT_CONFIG
 
     dashboard: DashboardSettings = DashboardSettings()
 

@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = [
+    "ENVIRONMENT_CONFIG",
     "AgentSettings",
     "AlertChannelSettings",
     "AlertSettings",
@@ -439,18 +440,22 @@ class LauncherSettings(_Group):
     """Where the combined log is also written; default: <data_dir>/logs/up.log."""
 
 
+ENVIRONMENT_CONFIG = SettingsConfigDict(
+    env_prefix="SPAMOPS_",
+    env_nested_delimiter="__",
+    env_file=".env",
+    env_file_encoding="utf-8",
+    extra="ignore",
+    frozen=True,
+    hide_input_in_errors=True,  # a bad value may be a secret (URLs, passwords, tokens)
+)
+"""How settings are read from the environment; the dashboard's own settings read it so too."""
+
+
 class Settings(BaseSettings):
     """Everything configurable. Defaults run the whole system on one machine."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="SPAMOPS_",
-        env_nested_delimiter="__",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        frozen=True,
-        hide_input_in_errors=True,  # a bad value may be a secret (URLs, passwords)
-    )
+    model_config = ENVIRONMENT_CONFIG
 
     env: Environment = "development"
     data_dir: Path = Path("data")
