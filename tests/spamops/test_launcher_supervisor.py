@@ -239,7 +239,7 @@ def test_children_get_sigterm_when_the_launcher_is_killed(tmp_path: Path) -> Non
     assert len(children) == 2
     launcher.kill()
     launcher.wait(5)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 15  # the kernel signals at once; a loaded CI may lag
     while any(alive(p) for p in children):
         assert time.monotonic() < deadline, "a child outlived its SIGKILLed launcher"
         time.sleep(0.05)
